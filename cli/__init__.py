@@ -1,0 +1,1 @@
+"""The ``giamngheo`` command line, thin over ``engine`` and ``household_models``."""

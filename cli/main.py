@@ -1,0 +1,175 @@
+"""giamngheo command line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import sys
+import time
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from engine import OutputError, RulebookError, classify, default_rulebook, load_rulebook
+from engine.outputs import write_result
+from engine.rulebook import provisional_items
+from household_models import SurveyReadError, parse_batch, read_survey
+
+PROGRESS_THRESHOLD = 50_000
+log = logging.getLogger("giamngheo")
+
+
+def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"'{value}' is not an ISO date such as 2025-06-30") from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="giamngheo")
+def main() -> None:
+    """giamngheo: phân loại hộ nghèo đa chiều và đề xuất hỗ trợ (Hưng Yên).
+
+    Multidimensional poverty classification and support planning.
+    """
+
+
+@main.command("classify")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
+              help="results file: .xlsx (sheets results, errors, summary), .csv or .parquet")
+@click.option("--as-of", "as_of", required=True, callback=_date,
+              help="evaluation date (ISO, e.g. 2025-06-30): picks the standard and parameters")
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
+              help="language of the reason column")
+@click.option("--rules", "rules_dir", type=click.Path(path_type=Path, file_okay=False),
+              default=None, help="rulebook folder (default: the bundled rules/)")
+def classify_cmd(inputs: tuple[Path, ...], output: Path, as_of: dt.date, lang: str,
+                 rules_dir: Path | None) -> None:  # fmt: skip
+    """Classify every household of a survey batch.
+
+    \b
+    Examples:
+      giamngheo classify survey.xlsx -o results.xlsx --as-of 2025-06-30
+      giamngheo classify households.csv members.csv -o results.csv --as-of 2025-06-30
+    """
+    console = Console(stderr=True)
+    started = time.perf_counter()
+    try:
+        book = load_rulebook(rules_dir) if rules_dir else default_rulebook()
+        book.version_at(as_of)
+    except RulebookError as exc:
+        console.print(f"[red]{exc}[/red]")
+        sys.exit(3)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--as-of") from None
+    try:
+        raw = read_survey(list(inputs))
+        large = len(raw.households.frame) >= PROGRESS_THRESHOLD
+        with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                      console=console, disable=not large, transient=True) as progress:  # fmt: skip
+            task = progress.add_task("Kiểm tra dữ liệu / validating", total=3)
+            batch = parse_batch(raw)
+            progress.update(task, advance=1, description="Phân loại / classifying")
+            result = classify(batch, book, as_of, lang=lang)
+            progress.update(task, advance=1, description="Ghi kết quả / writing")
+            written = write_result(result, output)
+            progress.update(task, advance=1)
+    except SurveyReadError as exc:
+        console.print(f"[red]Không đọc được đầu vào / cannot read the input[/red]\n{exc}")
+        sys.exit(2)
+    except OutputError as exc:
+        console.print(f"[red]{exc}[/red]")
+        sys.exit(2)
+    elapsed = time.perf_counter() - started
+    _print_counts(console, result.class_counts, result.resolved.classification.classes)
+    n_err = len(result.errors)
+    console.print(
+        f"{len(result.results)} hộ / households, {result.n_members} thành viên / members, "
+        f"{n_err} lỗi đầu vào / input errors; {result.resolved.version.label['vi']} "
+        f"[{result.resolved.rulebook_version}], ngày đánh giá / as of {as_of}; {elapsed:.1f} s"
+    )
+    for path in written:
+        console.print(f"→ {path}")
+    log.info("classified %d households", len(result.results))
+
+
+def _print_counts(console: Console, counts: dict[str, int], labels: dict[str, dict[str, str]]) -> None:
+    table = Table(title="Kết quả phân loại / classification")
+    table.add_column("class")
+    table.add_column("phân loại")
+    table.add_column("số hộ / households", justify="right")
+    total = sum(counts.values()) or 1
+    table.add_column("%", justify="right")
+    for cls, n in counts.items():
+        table.add_row(cls, labels[cls]["vi"], str(n), f"{100 * n / total:.2f}")
+    console.print(table)
+
+
+@main.group("rules")
+def rules_group() -> None:
+    """Inspect and check the rulebook."""
+
+
+@rules_group.command("check")
+@click.option("--rules", "rules_dir", type=click.Path(path_type=Path, file_okay=False), default=None)
+def rules_check(rules_dir: Path | None) -> None:
+    """Load the rulebook strictly and report every problem (file:line: message (suggestion))."""
+    try:
+        book = load_rulebook(rules_dir)
+    except RulebookError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    click.echo(f"rulebook OK: {len(book.indicators)} indicators, {len(book.params)} parameters, "
+               f"{len(book.facts)} facts, versions "
+               + ", ".join(f"{v.id} ({v.start}…{v.end})" for v in book.versions)
+               + f"; content hash {book.content_hash}")  # fmt: skip
+
+
+@rules_group.command("coverage")
+@click.option("--rules", "rules_dir", type=click.Path(path_type=Path, file_okay=False), default=None)
+def rules_coverage(rules_dir: Path | None) -> None:
+    """List every provisional fact with its source and note."""
+    book = load_rulebook(rules_dir)
+    items = provisional_items(book)
+    for key in sorted(items):
+        cit = items[key]
+        click.echo(f"{key}\t{cit.source} {cit.clause}\t{cit.file}:{cit.line}\t{cit.note}")
+    click.echo(f"{len(items)} provisional facts")
+
+
+@rules_group.command("show")
+@click.argument("rule_id")
+@click.option("--as-of", "as_of", callback=_date, default=None, help="show the definition in force")
+def rules_show(rule_id: str, as_of: dt.date | None) -> None:
+    """Show an indicator, fact or parameter by id, with its citations."""
+    book = default_rulebook()
+    rule = next((r for r in (*book.indicators, *book.facts.values()) if r.id == rule_id), None)
+    if rule is not None:
+        click.echo(f"{rule.kind} {rule.id}: {rule.label['vi']} / {rule.label['en']}  ({rule.file})")
+        for d in rule.definitions:
+            if as_of and not d.holds(as_of):
+                continue
+            flag = " [provisional]" if d.citation.provisional else ""
+            click.echo(f"  {d.start} … {d.end or ''}: {d.citation.source} {d.citation.clause}{flag}")
+            click.echo(f"    {d.condition}")
+        return
+    param = book.params.get(rule_id)
+    if param is not None:
+        click.echo(f"parameter {param.name}: {param.label['vi']} / {param.label['en']} ({param.file})")
+        for v in param.values:
+            flag = " [provisional]" if v.citation.provisional else ""
+            click.echo(f"  from {v.start}: {v.value}  {v.citation.source} {v.citation.clause}{flag}")
+        return
+    click.echo(f"no rule or parameter '{rule_id}'", err=True)
+    sys.exit(1)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,99 @@
+"""Writing results atomically: every file goes to a temporary name, then is renamed in place."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from contextlib import suppress
+from pathlib import Path
+
+import pandas as pd
+
+from engine.classify import BatchResult
+
+EXCEL_MAX_ROWS = 1_048_575
+
+
+class OutputError(Exception):
+    pass
+
+
+def _atomic(path: Path, write: Callable[[Path], None]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        write(tmp)
+        return tmp
+    except BaseException:
+        with suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+
+
+def _for_parquet(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object:
+            out[col] = out[col].map(lambda v: None if v is None or v != v else str(v)).astype(
+                "string"
+            )
+    return out
+
+
+def output_paths(path: Path) -> dict[str, Path]:
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        return {"results": path}
+    if suffix not in (".csv", ".parquet"):
+        raise OutputError(
+            f"{path}: đuôi tệp kết quả phải là .xlsx, .csv hoặc .parquet / "
+            "the output must end in .xlsx, .csv or .parquet"
+        )
+    stem = path.with_suffix("")
+    return {
+        "results": path,
+        "errors": Path(f"{stem}.errors{suffix}"),
+        "summary": Path(f"{stem}.summary{suffix}"),
+    }
+
+
+def write_result(result: BatchResult, path: Path) -> list[Path]:
+    """Write results, errors and summary for ``path``'s format; returns the files written."""
+    tables = {"results": result.results, "errors": result.errors, "summary": result.summary}
+    targets = output_paths(path)
+    staged: list[tuple[Path, Path]] = []
+    try:
+        if path.suffix.lower() == ".xlsx":
+            if len(result.results) > EXCEL_MAX_ROWS or len(result.errors) > EXCEL_MAX_ROWS:
+                raise OutputError(
+                    f"{path}: quá nhiều dòng cho một trang Excel; hãy ghi ra .csv hoặc .parquet / "
+                    "too many rows for an Excel sheet; write .csv or .parquet instead"
+                )
+
+            def write_xlsx(tmp: Path) -> None:
+                with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+                    for name, frame in tables.items():
+                        frame.to_excel(writer, sheet_name=name, index=False)
+
+            staged.append((_atomic(path, write_xlsx), path))
+        else:
+            for name, target in targets.items():
+                frame = tables[name]
+                if target.suffix.lower() == ".csv":
+                    # UTF-8 with BOM so that Excel shows Vietnamese correctly.
+                    staged.append((_atomic(target, lambda t, f=frame: f.to_csv(
+                        t, index=False, encoding="utf-8-sig")), target))  # fmt: skip
+                else:
+                    staged.append((_atomic(target, lambda t, f=frame: _for_parquet(f).to_parquet(
+                        t, index=False)), target))  # fmt: skip
+    except BaseException:
+        for tmp, _ in staged:
+            with suppress(FileNotFoundError):
+                tmp.unlink()
+        raise
+    for tmp, target in staged:
+        os.replace(tmp, target)
+    return [target for _, target in staged]

@@ -1,0 +1,418 @@
+"""Vectorised validation of a raw batch into typed columns, with every input error recorded.
+
+Each column is parsed per distinct value (``pd.factorize``), so the Python normaliser runs once
+per distinct spelling, not once per row; numeric columns take a vectorised fast path first. A bad
+value makes its row ``invalid`` (a bad member row makes its household invalid) and is written to
+the errors table with file, sheet, row, column, value and a message in Vietnamese and English. No
+row is ever dropped: members whose household is absent are reported as errors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from household_models.readers import RawBatch, SourceTable, SurveyReadError
+from household_models.schema import HOUSEHOLD_SPECS, MEMBER_SPECS, ColumnSpec
+from household_models.vocab import InvalidValue, format_message, header_key, normalise_scalar
+
+ERROR_COLUMNS = [
+    "file", "sheet", "row", "column", "value", "household_id", "member_no", "code",
+    "message_vi", "message_en",
+]  # fmt: skip
+
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass
+class Column:
+    """A typed column: ``values`` by kind (see ``encode``) and a mask of missing cells."""
+
+    kind: str
+    values: npt.NDArray[Any]
+    missing: BoolArray
+    codes: tuple[str, ...] = ()
+
+
+@dataclass
+class ParsedBatch:
+    households: dict[str, Column]
+    members: dict[str, Column]
+    member_household: npt.NDArray[np.int64]  # household position of each (linked) member
+    household_invalid: BoolArray
+    household_error: npt.NDArray[np.object_]
+    errors: pd.DataFrame
+    raw_households: pd.DataFrame
+    household_rows: npt.NDArray[np.int64]
+    column_headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def n_households(self) -> int:
+        return len(self.household_invalid)
+
+
+class _Errors:
+    def __init__(self) -> None:
+        self.parts: list[pd.DataFrame] = []
+
+    def add(
+        self,
+        table: SourceTable,
+        positions: npt.NDArray[np.int64],
+        column: str,
+        values: list[str],
+        codes: list[str],
+        messages: list[tuple[str, str]],
+        ids: npt.NDArray[np.object_],
+        member_nos: npt.NDArray[np.object_] | None,
+    ) -> None:
+        if len(positions) == 0:
+            return
+        self.parts.append(
+            pd.DataFrame(
+                {
+                    "file": table.file,
+                    "sheet": table.sheet,
+                    "row": pd.array(positions + table.first_row, dtype="Int64"),
+                    "column": column,
+                    "value": values,
+                    "household_id": ["" if v is None else str(v) for v in ids[positions]],
+                    "member_no": (
+                        ["" if v is None else str(v) for v in member_nos[positions]]
+                        if member_nos is not None
+                        else ""
+                    ),
+                    "code": codes,
+                    "message_vi": [m[0] for m in messages],
+                    "message_en": [m[1] for m in messages],
+                }
+            )
+        )
+
+    def frame(self) -> pd.DataFrame:
+        if not self.parts:
+            return pd.DataFrame({c: pd.Series(dtype=object) for c in ERROR_COLUMNS})
+        out = pd.concat(self.parts, ignore_index=True)[ERROR_COLUMNS]
+        return out.sort_values(["file", "sheet", "row"], kind="stable", na_position="first",
+                               ignore_index=True)  # fmt: skip
+
+
+def _map_headers(table: SourceTable, specs: tuple[ColumnSpec, ...]) -> dict[str, str]:
+    """Canonical field name -> header as written in the file."""
+    lookup: dict[str, str] = {}
+    for spec in specs:
+        lookup[header_key(spec.name)] = spec.name
+        lookup[header_key(spec.vi)] = spec.name
+    found: dict[str, str] = {}
+    for header in table.frame.columns:
+        name = lookup.get(header_key(header))
+        if name is None:
+            continue
+        if name in found:
+            where = f"{table.file}" + (f" [{table.sheet}]" if table.sheet else "")
+            raise SurveyReadError(
+                where,
+                f"hai cột '{found[name]}' và '{header}' cùng là {name}; giữ một cột.",
+                f"columns '{found[name]}' and '{header}' are both {name}; keep one.",
+            )
+        found[name] = header
+    return found
+
+
+def encode(spec: ColumnSpec, values: list[Any]) -> tuple[npt.NDArray[Any], BoolArray]:
+    """Canonical Python values (None = missing) -> a typed array and a missing mask."""
+    missing = np.array([v is None for v in values], dtype=bool)
+    kind = spec.kind
+    if kind == "bool":
+        arr: npt.NDArray[Any] = np.array([bool(v) if v is not None else False for v in values])
+    elif kind in ("int", "number"):
+        arr = np.array([float(v) if v is not None else np.nan for v in values], dtype=np.float64)
+    elif kind == "code":
+        index = {c: i for i, c in enumerate(spec.codes)}
+        arr = np.array([index[v] if v is not None else -1 for v in values], dtype=np.int16)
+    elif kind == "codes":
+        index = {c: i for i, c in enumerate(spec.codes)}
+        arr = np.array(
+            [sum(1 << index[c] for c in v) if v is not None else 0 for v in values], dtype=np.int64
+        )
+    elif kind == "date":
+        arr = np.array(
+            [np.datetime64(v, "D") if v is not None else np.datetime64("NaT") for v in values],
+            dtype="datetime64[D]",
+        )
+    else:
+        arr = np.array(values, dtype=object)
+    return arr, missing.reshape(-1) if len(values) else np.zeros(0, dtype=bool)
+
+
+def _default_column(spec: ColumnSpec, n: int) -> Column:
+    arr, miss = encode(spec, [spec.default])
+    return Column(spec.kind, np.repeat(arr, n), np.repeat(miss, n), spec.codes)
+
+
+def _parse_numeric_fast(
+    spec: ColumnSpec, series: pd.Series
+) -> tuple[npt.NDArray[np.float64], BoolArray, BoolArray] | None:
+    """Vectorised path for numeric columns: values, missing, and rows needing the slow path."""
+    if series.dtype == bool:
+        return None
+    if pd.api.types.is_numeric_dtype(series.dtype):
+        values = series.to_numpy(dtype=np.float64, na_value=np.nan).copy()
+        missing = np.isnan(values)
+        slow = np.zeros(len(values), dtype=bool)
+    else:
+        obj = series.astype(object)
+        blank = obj.isna().to_numpy() | (obj.astype(str).str.strip() == "").to_numpy()
+        values = pd.to_numeric(obj.where(~blank, None), errors="coerce").to_numpy(
+            dtype=np.float64, na_value=np.nan
+        ).copy()
+        missing = blank.copy()
+        slow = np.isnan(values) & ~blank
+    if spec.kind == "int":
+        slow |= ~missing & ~np.isnan(values) & (np.floor(values) != values)
+    slow |= ~missing & np.isinf(values)
+    return values, missing, slow
+
+
+def _parse_column(
+    spec: ColumnSpec, series: pd.Series
+) -> tuple[Column, npt.NDArray[np.int64], list[str], list[str], list[tuple[str, str]]]:
+    """Parse one column. Returns the typed column and (positions, values, codes, messages) of errors."""
+    n = len(series)
+    if spec.kind in ("int", "number"):
+        fast = _parse_numeric_fast(spec, series)
+        if fast is not None:
+            values, missing, slow = fast
+            bad_pos: list[int] = []
+            bad_val: list[str] = []
+            bad_code: list[str] = []
+            bad_msg: list[tuple[str, str]] = []
+            raw = series.to_numpy(dtype=object)
+            for pos in np.flatnonzero(slow):
+                try:
+                    values[pos] = float(normalise_scalar(spec, raw[pos]))
+                except InvalidValue as exc:
+                    values[pos] = np.nan
+                    missing[pos] = True
+                    bad_pos.append(int(pos))
+                    bad_val.append(str(raw[pos]))
+                    bad_code.append(exc.code)
+                    bad_msg.append(format_message(exc.code, spec, raw[pos], exc.detail))
+            known = ~missing
+            lo_bad = np.zeros(n, dtype=bool)
+            if spec.ge is not None:
+                lo_bad |= known & (values < spec.ge)
+            if spec.gt is not None:
+                lo_bad |= known & (values <= spec.gt)
+            if spec.le is not None:
+                lo_bad |= known & (values > spec.le)
+            for pos in np.flatnonzero(lo_bad):
+                try:
+                    normalise_scalar(spec, values[pos])
+                except InvalidValue as exc:
+                    bad_pos.append(int(pos))
+                    bad_val.append(str(raw[pos]))
+                    bad_code.append(exc.code)
+                    bad_msg.append(format_message(exc.code, spec, raw[pos], exc.detail))
+            values[lo_bad] = np.nan
+            missing |= lo_bad
+            order = np.argsort(bad_pos, kind="stable")
+            return (
+                Column(spec.kind, values, missing, spec.codes),
+                np.asarray(bad_pos, dtype=np.int64)[order],
+                [bad_val[i] for i in order],
+                [bad_code[i] for i in order],
+                [bad_msg[i] for i in order],
+            )
+    codes, uniques = pd.factorize(series.astype(object), use_na_sentinel=True)
+    canon: list[Any] = []
+    errors: dict[int, InvalidValue] = {}
+    for i, raw_value in enumerate(uniques):
+        try:
+            canon.append(normalise_scalar(spec, raw_value))
+        except InvalidValue as exc:
+            canon.append(None)
+            errors[i] = exc
+    if spec.default is not None:
+        canon = [spec.default if v is None else v for v in canon]
+        fill = spec.default
+    else:
+        fill = None
+    arr_u, miss_u = encode(spec, canon + [fill])  # the last slot is for NA cells (code -1)
+    values = arr_u[codes]
+    missing = miss_u[codes]
+    if not errors:
+        return Column(spec.kind, values, missing, spec.codes), np.zeros(0, np.int64), [], [], []
+    err_codes = np.fromiter(errors.keys(), dtype=np.int64)
+    bad = np.flatnonzero(np.isin(codes, err_codes))
+    # Invalid cells are missing for the evaluator (the row is invalid anyway).
+    missing = missing.copy()
+    missing[bad] = True
+    vals = [str(uniques[codes[p]]) for p in bad]
+    excs = [errors[int(codes[p])] for p in bad]
+    msgs = [format_message(e.code, spec, v, e.detail) for e, v in zip(excs, vals, strict=True)]
+    return (
+        Column(spec.kind, values, missing, spec.codes),
+        bad.astype(np.int64),
+        vals,
+        [e.code for e in excs],
+        msgs,
+    )
+
+
+def _parse_table(
+    table: SourceTable, specs: tuple[ColumnSpec, ...], errors: _Errors, id_column: str
+) -> tuple[dict[str, Column], BoolArray, dict[str, str], npt.NDArray[np.object_]]:
+    headers = _map_headers(table, specs)
+    n = len(table.frame)
+    if id_column not in headers:
+        spec = next(s for s in specs if s.name == id_column)
+        where = table.file + (f" [{table.sheet}]" if table.sheet else "")
+        raise SurveyReadError(
+            where,
+            f"thiếu cột bắt buộc {spec.vi} ({spec.name}); thêm cột này vào dòng tiêu đề.",
+            f"the required column {spec.name} ({spec.vi}) is absent; add it to the header row.",
+        )
+    columns: dict[str, Column] = {}
+    invalid = np.zeros(n, dtype=bool)
+    parsed: dict[str, tuple[Any, ...]] = {}
+    for spec in specs:
+        if spec.name in headers:
+            parsed[spec.name] = _parse_column(spec, table.frame[headers[spec.name]])
+            columns[spec.name] = parsed[spec.name][0]
+        else:
+            columns[spec.name] = _default_column(spec, n)
+    ids = columns[id_column].values
+    member_nos = (
+        table.frame[headers["member_no"]].to_numpy(dtype=object) if "member_no" in headers else None
+    )
+    for spec in specs:
+        if spec.name in parsed:
+            _, pos, vals, codes, msgs = parsed[spec.name]
+            errors.add(table, pos, headers[spec.name], vals, codes, msgs, ids, member_nos)
+            invalid[pos] = True
+        elif spec.required not in ("no", "") and spec.name != "age":
+            vi, en = format_message("missing_column", spec, None)
+            errors.add(
+                table, np.zeros(1, np.int64), spec.name, [""], ["missing_column"], [(vi, en)],
+                np.array([""], dtype=object), None,
+            )  # fmt: skip
+            errors.parts[-1]["row"] = pd.array([pd.NA], dtype="Int64")
+    return columns, invalid, headers, ids
+
+
+def _id_errors(
+    table: SourceTable,
+    spec: ColumnSpec,
+    header: str,
+    mask: BoolArray,
+    code: str,
+    ids: npt.NDArray[np.object_],
+    errors: _Errors,
+    detail: npt.NDArray[np.object_] | None = None,
+    member_nos: npt.NDArray[np.object_] | None = None,
+) -> None:
+    pos = np.flatnonzero(mask).astype(np.int64)
+    msgs = [
+        format_message(code, spec, ids[p], "" if detail is None else str(detail[p])) for p in pos
+    ]
+    vals = ["" if ids[p] is None else str(ids[p]) for p in pos]
+    errors.add(table, pos, header, vals, [code] * len(pos), msgs, ids, member_nos)
+
+
+def parse_batch(raw: RawBatch) -> ParsedBatch:
+    errors = _Errors()
+    hh, hh_invalid, hh_headers, hh_ids = _parse_table(
+        raw.households, HOUSEHOLD_SPECS, errors, "household_id"
+    )
+    mem, mem_invalid, mem_headers, mem_ids = _parse_table(
+        raw.members, MEMBER_SPECS, errors, "household_id"
+    )
+    hh_id_spec = HOUSEHOLD_SPECS[0]
+    no_id = hh["household_id"].missing
+    _id_errors(raw.households, hh_id_spec, hh_headers["household_id"], no_id & ~hh_invalid,
+               "missing_id", hh_ids, errors)  # fmt: skip
+    id_series = pd.Series(hh_ids, dtype=object)
+    dup = id_series.duplicated(keep=False).to_numpy() & ~no_id
+    _id_errors(raw.households, hh_id_spec, hh_headers["household_id"], dup, "duplicate_household",
+               hh_ids, errors)  # fmt: skip
+    hh_invalid |= no_id | dup
+
+    first = ~id_series.duplicated(keep="first").to_numpy() & ~no_id
+    index = pd.Index(id_series[first])
+    positions = np.flatnonzero(first)
+    found = index.get_indexer(pd.Series(mem_ids, dtype=object))
+    mem_hh = np.where(found >= 0, positions[np.maximum(found, 0)], -1).astype(np.int64)
+
+    mem_nos_raw = (
+        raw.members.frame[mem_headers["member_no"]].to_numpy(dtype=object)
+        if "member_no" in mem_headers
+        else np.full(len(mem_hh), None, dtype=object)
+    )
+    mem_id_spec = MEMBER_SPECS[0]
+    mem_no_id = mem["household_id"].missing
+    _id_errors(raw.members, mem_id_spec, mem_headers["household_id"], mem_no_id & ~mem_invalid,
+               "missing_id", mem_ids, errors, member_nos=mem_nos_raw)  # fmt: skip
+    orphan = (mem_hh < 0) & ~mem_no_id
+    _id_errors(raw.members, mem_id_spec, mem_headers["household_id"], orphan, "orphan_member",
+               mem_ids, errors, member_nos=mem_nos_raw)  # fmt: skip
+    no_spec = MEMBER_SPECS[1]
+    no_missing = mem["member_no"].missing & ~mem_invalid & (mem_hh >= 0)
+    if "member_no" in mem_headers:
+        _id_errors(raw.members, no_spec, mem_headers["member_no"], no_missing, "missing_id",
+                   mem_ids, errors, member_nos=mem_nos_raw)  # fmt: skip
+    mem_invalid |= no_missing
+    key = pd.DataFrame({"h": mem_hh, "n": mem["member_no"].values})
+    dup_mem = key.duplicated(keep=False).to_numpy() & (mem_hh >= 0) & ~mem["member_no"].missing
+    _id_errors(raw.members, mem_id_spec, mem_headers.get("member_no", "member_no"), dup_mem,
+               "duplicate_member", mem_ids, errors, detail=mem_nos_raw,
+               member_nos=mem_nos_raw)  # fmt: skip
+    mem_invalid |= dup_mem
+
+    linked = mem_hh >= 0
+    n_hh = len(hh_invalid)
+    counts = np.bincount(mem_hh[linked], minlength=n_hh)
+    no_members = (counts == 0) & ~hh_invalid
+    _id_errors(raw.households, hh_id_spec, hh_headers["household_id"], no_members, "no_members",
+               hh_ids, errors)  # fmt: skip
+    hh_invalid |= no_members
+    bad_members = linked & mem_invalid
+    hh_invalid[mem_hh[bad_members]] = True
+
+    error_frame = errors.frame()
+    household_error = np.full(n_hh, "", dtype=object)
+    # Each invalid household carries its own messages (members' ones included).
+    if len(error_frame):
+        rows = error_frame["row"]
+        is_member = error_frame["member_no"].astype(str) != ""
+        keyed = error_frame.assign(pos=-1)
+        hh_part = ~is_member & (error_frame["file"] == raw.households.file) & (
+            error_frame["sheet"] == raw.households.sheet
+        ) & rows.notna()
+        keyed.loc[hh_part, "pos"] = rows[hh_part].astype(np.int64) - raw.households.first_row
+        mem_part = (error_frame["file"] == raw.members.file) & (
+            error_frame["sheet"] == raw.members.sheet
+        ) & rows.notna()
+        mem_pos = rows[mem_part].astype(np.int64).to_numpy() - raw.members.first_row
+        keyed.loc[mem_part, "pos"] = mem_hh[mem_pos]
+        keyed = keyed[keyed["pos"] >= 0]
+        joined = keyed.groupby("pos", sort=False)["message_vi"].agg(" | ".join)
+        household_error[joined.index.to_numpy(dtype=np.int64)] = joined.to_numpy()
+
+    members = {name: Column(c.kind, c.values[linked], c.missing[linked], c.codes)
+               for name, c in mem.items()}  # fmt: skip
+    return ParsedBatch(
+        households=hh,
+        members=members,
+        member_household=mem_hh[linked],
+        household_invalid=hh_invalid,
+        household_error=household_error,
+        errors=error_frame,
+        raw_households=raw.households.frame,
+        household_rows=np.arange(n_hh, dtype=np.int64) + raw.households.first_row,
+        column_headers=hh_headers,
+    )

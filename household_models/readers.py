@@ -1,0 +1,177 @@
+"""Readers for a survey batch: an Excel workbook, a CSV pair or a Parquet pair.
+
+Readers keep every cell as read (no type coercion for CSV and Excel) so that the parser can name
+the exact value that failed, and remember where each row came from (file, sheet, row number).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from household_models.vocab import header_key, value_key
+
+HOUSEHOLD_SHEETS = ("households", "ho", "hộ")
+MEMBER_SHEETS = ("members", "thanh_vien", "thành viên", "thanh vien", "thành_viên")
+MEMBER_MARKERS = ("member_no", "stt")
+
+
+class SurveyReadError(Exception):
+    """The input cannot be read at all. The message names the file and the fix (vi / en)."""
+
+    def __init__(self, path: str | Path, vi: str, en: str) -> None:
+        super().__init__(f"{path}: {vi}\n{path}: {en}")
+        self.path = str(path)
+        self.vi = vi
+        self.en = en
+
+
+@dataclass
+class SourceTable:
+    """One table as read, with where it came from."""
+
+    frame: pd.DataFrame
+    file: str
+    sheet: str
+    first_row: int  # the file's row number of frame's first data row (1-based)
+
+
+@dataclass
+class RawBatch:
+    households: SourceTable
+    members: SourceTable
+
+
+def _decode(path: Path) -> str:
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise SurveyReadError(
+            path,
+            f"dòng {line}: tệp không phải mã UTF-8. Trong Excel hãy lưu bằng "
+            "'CSV UTF-8 (phân cách bằng dấu phẩy)'.",
+            f"line {line}: the file is not UTF-8. In Excel save it as 'CSV UTF-8 (Comma delimited)'.",
+        ) from None
+
+
+def read_csv(path: Path) -> SourceTable:
+    text = _decode(path)
+    first_line = text.split("\n", 1)[0]
+    sep = ";" if first_line.count(";") > first_line.count(",") else ","
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, quoting=csv.QUOTE_MINIMAL
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise SurveyReadError(
+            path,
+            f"không đọc được tệp CSV ({exc}). Kiểm tra dấu phân cách và dấu ngoặc kép.",
+            f"cannot parse the CSV ({exc}). Check the delimiter and the quotes.",
+        ) from None
+    frame.columns = [str(c) for c in frame.columns]
+    return SourceTable(frame, path.name, "", 2)
+
+
+def read_parquet(path: Path) -> SourceTable:
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises several types for a damaged file
+        raise SurveyReadError(
+            path, f"không đọc được tệp Parquet ({exc}).", f"cannot read the Parquet file ({exc})."
+        ) from None
+    frame = frame.reset_index(drop=True)
+    frame.columns = [str(c) for c in frame.columns]
+    return SourceTable(frame, path.name, "", 1)
+
+
+def _sheet_frame(path: Path, ws: object, sheet: str) -> SourceTable:
+    rows = list(ws.iter_rows(values_only=True))  # type: ignore[attr-defined]
+    if not rows:
+        raise SurveyReadError(path, f"trang '{sheet}' trống.", f"sheet '{sheet}' is empty.")
+    header = ["" if h is None else str(h) for h in rows[0]]
+    while header and header[-1] == "":
+        header.pop()
+    body = [list(r[: len(header)]) for r in rows[1:]]
+    # Trailing fully empty rows are formatting, not data.
+    while body and all(v is None or (isinstance(v, str) and not v.strip()) for v in body[-1]):
+        body.pop()
+    frame = pd.DataFrame(body, columns=header, dtype=object)
+    return SourceTable(frame, path.name, sheet, 2)
+
+
+def read_workbook(path: Path) -> RawBatch:
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+        raise SurveyReadError(
+            path,
+            f"không mở được sổ Excel ({exc}). Lưu lại bằng định dạng .xlsx.",
+            f"cannot open the workbook ({exc}). Save it again as .xlsx.",
+        ) from None
+    names = {value_key(n): n for n in wb.sheetnames}
+    found: dict[str, str] = {}
+    for role, candidates in (("households", HOUSEHOLD_SHEETS), ("members", MEMBER_SHEETS)):
+        for cand in candidates:
+            if value_key(cand) in names:
+                found[role] = names[value_key(cand)]
+                break
+    missing = [r for r in ("households", "members") if r not in found]
+    if missing:
+        raise SurveyReadError(
+            path,
+            "sổ Excel phải có hai trang 'households' và 'members' (hoặc 'ho' và 'thanh_vien'); "
+            f"các trang hiện có: {', '.join(wb.sheetnames)}.",
+            "the workbook needs sheets 'households' and 'members' (or 'ho' and 'thanh_vien'); "
+            f"it has: {', '.join(wb.sheetnames)}.",
+        )
+    try:
+        hh = _sheet_frame(path, wb[found["households"]], found["households"])
+        mem = _sheet_frame(path, wb[found["members"]], found["members"])
+    finally:
+        wb.close()
+    return RawBatch(hh, mem)
+
+
+def _is_members(table: SourceTable) -> bool:
+    return any(header_key(c) in MEMBER_MARKERS for c in table.frame.columns)
+
+
+def read_survey(paths: list[Path]) -> RawBatch:
+    """Read a batch from one workbook or from a households/members pair (CSV or Parquet)."""
+    for p in paths:
+        if not p.exists():
+            raise SurveyReadError(p, "không tìm thấy tệp.", "file not found.")
+    suffixes = {p.suffix.lower() for p in paths}
+    if len(paths) == 1 and suffixes <= {".xlsx", ".xlsm"}:
+        return read_workbook(paths[0])
+    if len(paths) == 2 and (suffixes <= {".csv", ".txt"} or suffixes <= {".parquet", ".pq"}):
+        reader = read_parquet if suffixes <= {".parquet", ".pq"} else read_csv
+        a, b = reader(paths[0]), reader(paths[1])
+        if _is_members(a) and not _is_members(b):
+            a, b = b, a
+        if not _is_members(b) or _is_members(a):
+            raise SurveyReadError(
+                paths[1],
+                "không nhận ra bảng thành viên: đúng một trong hai tệp phải có cột 'member_no' "
+                "(hoặc 'stt').",
+                "cannot tell the members table: exactly one of the two files must have a "
+                "'member_no' (or 'stt') column.",
+            )
+        return RawBatch(a, b)
+    names = " ".join(str(p) for p in paths)
+    raise SurveyReadError(
+        names,
+        "đầu vào phải là một sổ Excel (.xlsx) hoặc hai tệp hộ và thành viên cùng loại "
+        "(.csv hoặc .parquet).",
+        "input must be one workbook (.xlsx) or a households file and a members file of the "
+        "same kind (.csv or .parquet).",
+    )

@@ -1,0 +1,273 @@
+"""Value vocabulary (codes, labels, aliases) and the scalar normaliser shared by both input paths.
+
+The per-row pydantic path and the vectorised batch parser call the same ``normalise_scalar`` (the
+batch parser on each distinct value of a column only), so both accept exactly the same inputs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+if TYPE_CHECKING:
+    from household_models.schema import ColumnSpec
+
+
+@dataclass(frozen=True)
+class Col:
+    """Column metadata attached to a model field: its Vietnamese header and required-ness."""
+
+    vi: str
+    required: str = "no"
+    personal: bool = False
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def header_key(text: str) -> str:
+    """How a header is compared: surrounding spaces ignored, NFC, otherwise case- and accent-exact."""
+    return nfc(str(text)).strip()
+
+
+def value_key(text: str) -> str:
+    """How a code or boolean is compared: NFC, trimmed, case-insensitive, inner spaces collapsed."""
+    return " ".join(nfc(text).strip().casefold().split())
+
+
+@cache
+def vocabulary() -> dict[str, Any]:
+    text = resources.files("household_models").joinpath("vocabulary.yaml").read_text("utf-8")
+    data: dict[str, Any] = yaml.safe_load(text)
+    return data
+
+
+@cache
+def messages() -> dict[str, dict[str, str]]:
+    text = resources.files("household_models").joinpath("messages.yaml").read_text("utf-8")
+    data: dict[str, dict[str, str]] = yaml.safe_load(text)
+    return data
+
+
+@cache
+def bool_aliases() -> dict[str, bool]:
+    table: dict[str, bool] = {}
+    for canonical, words in vocabulary()["booleans"].items():
+        for word in words:
+            table[value_key(str(word))] = canonical == "true"
+    return table
+
+
+@cache
+def code_aliases(domain: str) -> dict[str, str]:
+    """Every accepted spelling of each code of a domain, mapped to the code."""
+    table: dict[str, str] = {}
+    for code, entry in vocabulary()["codes"][domain].items():
+        table[value_key(code)] = code
+        table[value_key(entry["vi"])] = code
+        table[value_key(entry["en"])] = code
+        for alias in entry.get("aliases", []):
+            table[value_key(alias)] = code
+    return table
+
+
+def code_label(domain: str, code: str, lang: str = "vi") -> str:
+    entry = vocabulary()["codes"].get(domain, {}).get(code)
+    return str(entry[lang]) if entry else code
+
+
+def is_missing(raw: Any) -> bool:
+    if raw is None:
+        return True
+    if isinstance(raw, float) and math.isnan(raw):
+        return True
+    if isinstance(raw, str) and raw.strip() == "":
+        return True
+    try:
+        import pandas as pd
+
+        return bool(raw is pd.NA or raw is pd.NaT)
+    except ImportError:  # pragma: no cover
+        return False
+
+
+class InvalidValue(ValueError):
+    """A value that cannot be read as its column's type; ``code`` names the message."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(code)
+        self.code = code
+        self.detail = detail
+
+
+_GROUPED_INT = re.compile(r"^\d{1,3}([.,\u00a0 ]\d{3})+$")
+_PLAIN_INT = re.compile(r"^[+]?\d+$")
+_INT_DOT_ZERO = re.compile(r"^[+]?\d+\.0+$")
+_DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
+_DMY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+
+
+def _to_int(raw: Any) -> int:
+    if isinstance(raw, bool):
+        raise InvalidValue("bad_integer")
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, float):
+        if raw.is_integer():
+            return int(raw)
+        raise InvalidValue("bad_integer")
+    text = nfc(str(raw)).strip()
+    if _PLAIN_INT.match(text) or _INT_DOT_ZERO.match(text):
+        return int(float(text)) if "." in text else int(text)
+    if _GROUPED_INT.match(text):
+        return int(re.sub(r"\D", "", text))
+    if text.startswith("-") and _PLAIN_INT.match(text[1:]):
+        return int(text)
+    raise InvalidValue("bad_integer")
+
+
+def _to_float(raw: Any) -> float:
+    if isinstance(raw, bool):
+        raise InvalidValue("bad_number")
+    if isinstance(raw, int | float):
+        value = float(raw)
+    else:
+        text = nfc(str(raw)).strip()
+        if _DECIMAL_COMMA.match(text):
+            text = text.replace(",", ".")
+        try:
+            value = float(text)
+        except ValueError:
+            raise InvalidValue("bad_number") from None
+    if not math.isfinite(value):
+        raise InvalidValue("bad_number")
+    return value
+
+
+def _to_date(raw: Any) -> dt.date:
+    if isinstance(raw, dt.datetime):
+        return raw.date()
+    if isinstance(raw, dt.date):
+        return raw
+    text = str(raw).strip()
+    match = _DMY.match(text)
+    try:
+        if match:
+            return dt.date(int(match[3]), int(match[2]), int(match[1]))
+        return dt.date.fromisoformat(text[:10] if len(text) > 10 and text[10] in " T" else text)
+    except ValueError:
+        raise InvalidValue("bad_date") from None
+
+
+def _range_detail(spec: ColumnSpec) -> str:
+    low = f"≥ {spec.ge:g}" if spec.ge is not None else (f"> {spec.gt:g}" if spec.gt is not None else "")
+    high = f"≤ {spec.le:g}" if spec.le is not None else ""
+    return ", ".join(part for part in (low, high) if part)
+
+
+def check_range(spec: ColumnSpec, value: float) -> None:
+    if (
+        (spec.ge is not None and value < spec.ge)
+        or (spec.gt is not None and value <= spec.gt)
+        or (spec.le is not None and value > spec.le)
+    ):
+        raise InvalidValue("out_of_range", _range_detail(spec))
+
+
+def normalise_scalar(spec: ColumnSpec, raw: Any) -> Any:
+    """Turn one raw cell into the column's canonical value (None when missing).
+
+    Raises ``InvalidValue`` for a value of the wrong type or out of range.
+    """
+    if is_missing(raw):
+        return None
+    kind = spec.kind
+    if kind == "text":
+        if isinstance(raw, float) and raw.is_integer():
+            raw = int(raw)
+        text = nfc(str(raw)).strip()
+        return text or None
+    if kind == "bool":
+        if isinstance(raw, bool):
+            return raw
+        if isinstance(raw, int | float) and raw in (0, 1):
+            return bool(raw)
+        found = bool_aliases().get(value_key(str(raw)))
+        if found is None:
+            raise InvalidValue("bad_bool")
+        return found
+    if kind == "int":
+        number = _to_int(raw)
+        check_range(spec, number)
+        return number
+    if kind == "number":
+        real = _to_float(raw)
+        check_range(spec, real)
+        return real
+    if kind == "code":
+        code = code_aliases(spec.domain).get(value_key(str(raw)))
+        if code is None:
+            raise InvalidValue("bad_code", ", ".join(spec.codes))
+        return code
+    if kind == "codes":
+        if isinstance(raw, list | tuple):
+            parts = [str(p) for p in raw]
+        else:
+            parts = [p for p in str(raw).split(";") if p.strip()]
+        codes: list[str] = []
+        for part in parts:
+            code = code_aliases(spec.domain).get(value_key(part))
+            if code is None:
+                raise InvalidValue("bad_code", ", ".join(spec.codes))
+            if code not in codes:
+                codes.append(code)
+        return tuple(codes)
+    if kind == "date":
+        return _to_date(raw)
+    raise AssertionError(f"unknown column kind {kind}")  # pragma: no cover
+
+
+def format_message(code: str, spec: ColumnSpec | None, value: Any, detail: str = "") -> tuple[str, str]:
+    """The Vietnamese and English text of an input error."""
+    template = messages()[code]
+    fields = {
+        "column": spec.name if spec else "",
+        "column_vi": spec.vi if spec else "",
+        "value": "" if value is None else str(value),
+        "detail": detail,
+    }
+    if code in ("bad_integer", "bad_number") and spec is not None:
+        rng = _range_detail(spec)
+        fields["detail"] = f" ({rng})" if rng else ""
+    return template["vi"].format(**fields), template["en"].format(**fields)
+
+
+def normalise_row(model: type, data: dict[str, Any]) -> dict[str, Any]:
+    """Map Vietnamese headers to field names and normalise every value (pydantic row path)."""
+    from household_models.schema import specs_for
+
+    specs = specs_for(model)
+    by_header = {header_key(s.name): s for s in specs} | {header_key(s.vi): s for s in specs}
+    out: dict[str, Any] = {}
+    for key, raw in data.items():
+        spec = by_header.get(header_key(str(key)))
+        if spec is None:
+            out[key] = raw
+            continue
+        try:
+            value = normalise_scalar(spec, raw)
+        except InvalidValue as exc:
+            vi, en = format_message(exc.code, spec, raw, exc.detail)
+            raise ValueError(f"{vi} / {en}") from None
+        if value is not None:
+            out[spec.name] = value
+    return out
