@@ -166,10 +166,11 @@ class Evaluator:
                 assert node.by is not None
                 key = self.expr(node.by, context)
                 assert isinstance(key, Code)
-                table = np.array([float(value[k]) for k in key.codes] + [np.nan])
-                picked = table[np.where(key.missing, len(key.codes), key.values)]
-                lo = np.where(np.isnan(picked), -np.inf, picked)
-                hi = np.where(np.isnan(picked), np.inf, picked)
+                # A missing key leaves the value anywhere between the smallest and largest.
+                known = [float(value[k]) for k in key.codes]
+                idx = np.where(key.missing, len(key.codes), key.values)
+                lo = np.array([*known, min(known)])[idx]
+                hi = np.array([*known, max(known)])[idx]
                 return Num(lo, hi)
             if param.type == "codes":
                 domain = next(
