@@ -42,14 +42,34 @@ def main() -> None:
 
 @main.command("classify")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
-              help="results file: .xlsx (sheets results, errors, summary), .csv or .parquet")
-@click.option("--as-of", "as_of", required=True, callback=_date,
-              help="evaluation date (ISO, e.g. 2025-06-30): picks the standard and parameters")
-@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
-              help="language of the reason column")
-@click.option("--rules", "rules_dir", type=click.Path(path_type=Path, file_okay=False),
-              default=None, help="rulebook folder (default: the bundled rules/)")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="results file: .xlsx (sheets results, errors, summary), .csv or .parquet",
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    required=True,
+    callback=_date,
+    help="evaluation date (ISO, e.g. 2025-06-30): picks the standard and parameters",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["vi", "en"]),
+    default="vi",
+    show_default=True,
+    help="language of the reason column",
+)
+@click.option(
+    "--rules",
+    "rules_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="rulebook folder (default: the bundled rules/)",
+)
 def classify_cmd(inputs: tuple[Path, ...], output: Path, as_of: dt.date, lang: str,
                  rules_dir: Path | None) -> None:  # fmt: skip
     """Classify every household of a survey batch.
@@ -100,7 +120,9 @@ def classify_cmd(inputs: tuple[Path, ...], output: Path, as_of: dt.date, lang: s
     log.info("classified %d households", len(result.results))
 
 
-def _print_counts(console: Console, counts: dict[str, int], labels: dict[str, dict[str, str]]) -> None:
+def _print_counts(
+    console: Console, counts: dict[str, int], labels: dict[str, dict[str, str]]
+) -> None:
     table = Table(title="Kết quả phân loại / classification")
     table.add_column("class")
     table.add_column("phân loại")
@@ -118,7 +140,9 @@ def rules_group() -> None:
 
 
 @rules_group.command("check")
-@click.option("--rules", "rules_dir", type=click.Path(path_type=Path, file_okay=False), default=None)
+@click.option(
+    "--rules", "rules_dir", type=click.Path(path_type=Path, file_okay=False), default=None
+)
 def rules_check(rules_dir: Path | None) -> None:
     """Load the rulebook strictly and report every problem (file:line: message (suggestion))."""
     try:
@@ -133,7 +157,9 @@ def rules_check(rules_dir: Path | None) -> None:
 
 
 @rules_group.command("coverage")
-@click.option("--rules", "rules_dir", type=click.Path(path_type=Path, file_okay=False), default=None)
+@click.option(
+    "--rules", "rules_dir", type=click.Path(path_type=Path, file_okay=False), default=None
+)
 def rules_coverage(rules_dir: Path | None) -> None:
     """List every provisional fact with its source and note."""
     book = load_rulebook(rules_dir)
@@ -157,15 +183,21 @@ def rules_show(rule_id: str, as_of: dt.date | None) -> None:
             if as_of and not d.holds(as_of):
                 continue
             flag = " [provisional]" if d.citation.provisional else ""
-            click.echo(f"  {d.start} … {d.end or ''}: {d.citation.source} {d.citation.clause}{flag}")
+            click.echo(
+                f"  {d.start} … {d.end or ''}: {d.citation.source} {d.citation.clause}{flag}"
+            )
             click.echo(f"    {d.condition}")
         return
     param = book.params.get(rule_id)
     if param is not None:
-        click.echo(f"parameter {param.name}: {param.label['vi']} / {param.label['en']} ({param.file})")
+        click.echo(
+            f"parameter {param.name}: {param.label['vi']} / {param.label['en']} ({param.file})"
+        )
         for v in param.values:
             flag = " [provisional]" if v.citation.provisional else ""
-            click.echo(f"  from {v.start}: {v.value}  {v.citation.source} {v.citation.clause}{flag}")
+            click.echo(
+                f"  from {v.start}: {v.value}  {v.citation.source} {v.citation.clause}{flag}"
+            )
         return
     click.echo(f"no rule or parameter '{rule_id}'", err=True)
     sys.exit(1)

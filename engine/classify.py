@@ -87,8 +87,10 @@ def _missing_column(
         for node in c.walk(row.when):
             if isinstance(node, c.FactRef):
                 fact = ev.cond(node, "household")
-                add_household(undecided & fact.unknown,
-                              ev.inputs_read(r.facts[node.name][1].condition, "household"))
+                add_household(
+                    undecided & fact.unknown,
+                    ev.inputs_read(r.facts[node.name][1].condition, "household"),
+                )
     out = np.full(n, "", dtype=object)
     if positions:
         frame = pd.DataFrame({"pos": np.concatenate(positions), "tok": np.concatenate(tokens)})
@@ -176,9 +178,13 @@ def classify(batch: ParsedBatch, book: Rulebook, as_of: dt.date, lang: str = "vi
     count[invalid] = pd.NA
     results["deprivation_count"] = count
     results["class"] = class_ids
-    results["class_vi"] = np.array([cls.classes[c]["vi"] for c in cls.classes], dtype=object)[
-        np.array([list(cls.classes).index(c) for c in class_ids], dtype=np.int64)
-    ] if len(class_ids) else np.array([], dtype=object)
+    results["class_vi"] = (
+        np.array([cls.classes[c]["vi"] for c in cls.classes], dtype=object)[
+            np.array([list(cls.classes).index(c) for c in class_ids], dtype=np.int64)
+        ]
+        if len(class_ids)
+        else np.array([], dtype=object)
+    )
     results["reason"] = _reasons(resolved, evaluation, batch, class_ids, lang)
     results["missing"] = _missing_column(resolved, ev, evaluation, batch)
     results["error"] = batch.household_error
@@ -201,12 +207,12 @@ def summarise(results: pd.DataFrame, batch: ParsedBatch, r: Resolved) -> pd.Data
     rows = []
     for name, row in counts.iterrows():
         total = int(row.sum())
-        for c in classes:
-            n = int(row[c])
+        for cls in classes:
+            n = int(row[cls])
             rows.append({
                 "district": name or "(không ghi)",
-                "class": c,
-                "class_vi": r.classification.classes[c]["vi"],
+                "class": cls,
+                "class_vi": r.classification.classes[cls]["vi"],
                 "households": n,
                 "share_pct": round(100.0 * n / total, 2) if total else 0.0,
             })  # fmt: skip

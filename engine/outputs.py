@@ -37,10 +37,21 @@ def _for_parquet(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for col in out.columns:
         if out[col].dtype == object:
-            out[col] = out[col].map(lambda v: None if v is None or v != v else str(v)).astype(
-                "string"
+            out[col] = (
+                out[col].map(lambda v: None if v is None or v != v else str(v)).astype("string")
             )
     return out
+
+
+def _table_writer(frame: pd.DataFrame, target: Path) -> Callable[[Path], None]:
+    def write(tmp: Path) -> None:
+        if target.suffix.lower() == ".csv":
+            # UTF-8 with BOM so that Excel shows Vietnamese correctly.
+            frame.to_csv(tmp, index=False, encoding="utf-8-sig")
+        else:
+            _for_parquet(frame).to_parquet(tmp, index=False)
+
+    return write
 
 
 def output_paths(path: Path) -> dict[str, Path]:
@@ -81,14 +92,7 @@ def write_result(result: BatchResult, path: Path) -> list[Path]:
             staged.append((_atomic(path, write_xlsx), path))
         else:
             for name, target in targets.items():
-                frame = tables[name]
-                if target.suffix.lower() == ".csv":
-                    # UTF-8 with BOM so that Excel shows Vietnamese correctly.
-                    staged.append((_atomic(target, lambda t, f=frame: f.to_csv(
-                        t, index=False, encoding="utf-8-sig")), target))  # fmt: skip
-                else:
-                    staged.append((_atomic(target, lambda t, f=frame: _for_parquet(f).to_parquet(
-                        t, index=False)), target))  # fmt: skip
+                staged.append((_atomic(target, _table_writer(tables[name], target)), target))
     except BaseException:
         for tmp, _ in staged:
             with suppress(FileNotFoundError):

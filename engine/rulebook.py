@@ -300,7 +300,9 @@ def _load_sources(ctx: _Ctx) -> dict[str, dict[str, Any]]:
     if not ctx.keys(data, file, ("sources",), (), "sources.yaml"):
         return out
     for sid, entry in data["sources"].items():
-        if ctx.keys(entry, file, ("title",), ("issued", "in_force", "url", "note"), f"source {sid}"):
+        if ctx.keys(
+            entry, file, ("title",), ("issued", "in_force", "url", "note"), f"source {sid}"
+        ):
             out[sid] = {"title": _label(ctx, entry["title"], file, f"title of {sid}"),
                         **{k: v for k, v in entry.items() if k != "title"}}  # fmt: skip
     return out
@@ -376,7 +378,9 @@ def _load_params(ctx: _Ctx, sources: dict[str, Any]) -> dict[str, Parameter]:
                     _check_scalar(ctx, file, vline, name, ptype, s,
                                   domains[codes_of].codes if codes_of in domains else ())  # fmt: skip
                 if start:
-                    values.append(ParamValue(start, _freeze(value), _citation(ctx, item, file, sources)))
+                    values.append(
+                        ParamValue(start, _freeze(value), _citation(ctx, item, file, sources))
+                    )
             values.sort(key=lambda v: v.start)
             for a, b in zip(values, values[1:], strict=False):
                 if a.start == b.start:
@@ -413,7 +417,12 @@ def _check_scalar(ctx: _Ctx, file: str, line: int, name: str, ptype: str, value:
             return
         for code in value:
             if code not in codes:
-                ctx.add(file, line, f"{name}: '{code}' is not a valid code", _close(str(code), list(codes)))
+                ctx.add(
+                    file,
+                    line,
+                    f"{name}: '{code}' is not a valid code",
+                    _close(str(code), list(codes)),
+                )
 
 
 def _load_rule_file(ctx: _Ctx, path: Path, kind: str, sources: dict[str, Any]) -> Rule | None:
@@ -537,7 +546,8 @@ class _Checker:
         hint = _close(name, options)
         if name in FIELD_SPECS[other]:
             hint = f"'{name}' is a {other} field; read it inside " + (
-                "any_member / no_member" if other == "member" else "a household rule")
+                "any_member / no_member" if other == "member" else "a household rule"
+            )
         self.ctx.add(file, line, f"the {context} model has no field '{name}'",
                      hint or "see SURVEY_FORMAT.md")  # fmt: skip
         return "?"
@@ -613,12 +623,16 @@ class _Checker:
             elif b == "list":
                 self._literal_codes(node.collection, a, file, line)
             elif b != "codes:" + a.split(":", 1)[1]:
-                self.ctx.add(file, line, f"'in' compares {a} with {b}", "use a list of the same codes")
+                self.ctx.add(
+                    file, line, f"'in' compares {a} with {b}", "use a list of the same codes"
+                )
         elif isinstance(node, c.Intersects):
             a = self.expr(node.left, context, file, line, in_class)
             b = self.expr(node.right, context, file, line, in_class)
             if "?" not in (a, b) and (not a.startswith("codes:") or b not in (a, "list")):
-                self.ctx.add(file, line, f"'intersects' needs two lists of the same codes, got {a}, {b}")
+                self.ctx.add(
+                    file, line, f"'intersects' needs two lists of the same codes, got {a}, {b}"
+                )
         elif isinstance(node, c.FactRef):
             fact = self.facts.get(node.name)
             if fact is None:
@@ -646,7 +660,9 @@ class _Checker:
         values = node.value if isinstance(node, c.Literal) else ()
         for v in values if isinstance(values, tuple) else (values,):
             if v not in codes:
-                self.ctx.add(file, line, f"'{v}' is not a {domain} code", _close(str(v), list(codes)))
+                self.ctx.add(
+                    file, line, f"'{v}' is not a {domain} code", _close(str(v), list(codes))
+                )
 
 
 def fact_dependencies(node: c.Node) -> set[str]:
@@ -660,7 +676,7 @@ def _check_cycles(ctx: _Ctx, facts: dict[str, Rule]) -> None:
         if state.get(name) == 2 or name not in facts:
             return
         if state.get(name) == 1:
-            cycle = " → ".join(path[path.index(name):] + [name])
+            cycle = " → ".join(path[path.index(name) :] + [name])
             ctx.add(facts[name].file, facts[name].line, f"facts depend on each other: {cycle}")
             return
         state[name] = 1
@@ -720,7 +736,9 @@ def load_rulebook(root: Path | str | None = None, *, check_table: bool = True) -
     dim_data = ctx.read(dim_path)
     dimensions: dict[str, dict[str, str]] = {}
     if ctx.keys(dim_data, ctx.rel(dim_path), ("dimensions",), (), "dimensions.yaml"):
-        dimensions = {k: _label(ctx, v, ctx.rel(dim_path), k) for k, v in dim_data["dimensions"].items()}
+        dimensions = {
+            k: _label(ctx, v, ctx.rel(dim_path), k) for k, v in dim_data["dimensions"].items()
+        }
     indicators: list[Rule] = []
     for path in sorted((root / "indicators").glob("*/*.yaml")):
         rule = _load_rule_file(ctx, path, "indicator", sources)
@@ -791,11 +809,7 @@ def boundary_dates(book: Rulebook) -> list[dt.date]:
             dates.add(d.start)
             if d.end is not None:
                 dates.add(d.end + dt.timedelta(days=1))
-    inside = []
-    for d in sorted(dates):
-        if any(v.start <= d <= v.end for v in book.versions):
-            inside.append(d)
-    return inside
+    return [when for when in sorted(dates) if any(v.start <= when <= v.end for v in book.versions)]
 
 
 def _check_resolvable(ctx: _Ctx, r: Resolved) -> None:

@@ -23,11 +23,15 @@ def _income_points(r: Resolved, field_name: str) -> list[float]:
     nodes = [n for row in r.classification.rows for n in c.walk(row.when)]
     nodes += [n for _, d in r.facts.values() for n in c.walk(d.condition)]
     for n in nodes:
-        if isinstance(n, c.Compare) and isinstance(n.left, c.FieldRef) and n.left.name == field_name:
-            if isinstance(n.right, c.ParamRef):
-                value = r.param(n.right.name)
-                for v in value.values() if isinstance(value, dict) else [value]:
-                    points.update({float(v) - 1, float(v), float(v) + 1})
+        if (
+            isinstance(n, c.Compare)
+            and isinstance(n.left, c.FieldRef)
+            and n.left.name == field_name
+            and isinstance(n.right, c.ParamRef)
+        ):
+            value = r.param(n.right.name)
+            for v in value.values() if isinstance(value, dict) else [value]:
+                points.update({float(v) - 1, float(v), float(v) + 1})
     return sorted(p for p in points if p >= 0)
 
 

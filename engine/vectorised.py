@@ -216,8 +216,8 @@ class Evaluator:
     def _counts(self, inner: Tri) -> tuple[Floats, Floats]:
         hh = self.tables.member_household
         size = self.tables.n_households
-        ct = np.bincount(hh, weights=inner.t, minlength=size)
-        cf = np.bincount(hh, weights=inner.f, minlength=size)
+        ct = np.bincount(hh, weights=inner.t, minlength=size).astype(np.float64)
+        cf = np.bincount(hh, weights=inner.f, minlength=size).astype(np.float64)
         return ct, cf
 
     def member_tri(self, node: c.Node) -> Tri:
@@ -261,17 +261,17 @@ class Evaluator:
         if isinstance(node, c.Compare):
             return self._compare(node, context)
         if isinstance(node, c.In):
-            item = self.expr(node.item, context)
-            assert isinstance(item, Code)
+            code = self.expr(node.item, context)
+            assert isinstance(code, Code)
             if isinstance(node.collection, c.Literal):
-                members = [item.codes.index(v) for v in node.collection.value]
-                hit = np.isin(item.values, members)
+                members = [code.codes.index(v) for v in node.collection.value]
+                hit = np.isin(code.values, members)
             else:
                 coll = self.expr(node.collection, context)
                 assert isinstance(coll, CodeSet)
-                bit = np.left_shift(np.int64(1), np.maximum(item.values, 0).astype(np.int64))
+                bit = np.left_shift(np.int64(1), np.maximum(code.values, 0).astype(np.int64))
                 hit = (coll.mask & bit) != 0
-            known = ~item.missing
+            known = ~code.missing
             return Tri(known & hit, known & ~hit)
         if isinstance(node, c.Intersects):
             a = self.expr(node.left, context)
@@ -364,7 +364,9 @@ class Evaluator:
             bad = int(np.flatnonzero(hits > 1)[0])
             raise AssertionError(f"classification table overlap at household position {bad}")
         class_index = np.where(hits == 1, np.argmax(rows, axis=0), -1).astype(np.int64)
-        member_facts = {name: tri for (name, ctx), tri in self.fact_cache.items() if ctx == "member"}
+        member_facts = {
+            name: tri for (name, ctx), tri in self.fact_cache.items() if ctx == "member"
+        }
         return Evaluation(self.indicator_tri, lo, hi, class_index, unknown_members, member_facts)
 
 

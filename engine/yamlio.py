@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
-from yaml.nodes import MappingNode, Node
+from yaml.nodes import MappingNode, SequenceNode
 
 
 class YDict(dict[str, Any]):
@@ -41,25 +41,25 @@ def _construct_mapping(loader: _Loader, node: MappingNode) -> YDict:
     out.key_lines = {}
     loader.flatten_mapping(node)
     for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+        key = loader.construct_object(key_node, deep=True)
         key = str(key)
         line = key_node.start_mark.line + 1
         if key in out.key_lines:
             raise DuplicateKeyError(key, line, out.key_lines[key])
         out.key_lines[key] = line
-        out[key] = loader.construct_object(value_node, deep=True)  # type: ignore[no-untyped-call]
+        out[key] = loader.construct_object(value_node, deep=True)
     return out
 
 
-def _construct_sequence(loader: _Loader, node: Node) -> YList:
-    out = YList(loader.construct_sequence(node, deep=True))  # type: ignore[arg-type]
+def _construct_sequence(loader: _Loader, node: SequenceNode) -> YList:
+    out = YList(loader.construct_sequence(node, deep=True))
     out.line = node.start_mark.line + 1
     out.item_lines = [n.start_mark.line + 1 for n in node.value]
     return out
 
 
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)  # type: ignore[arg-type]
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)  # type: ignore[arg-type]
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
 def load_yaml(text: str) -> Any:

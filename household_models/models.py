@@ -136,9 +136,9 @@ class Household(_Row):
     income_per_capita_vnd: Annotated[
         int | None, Col("thu nhập bình quân", required="one of income"), Field(ge=0)
     ] = _alias("income_per_capita_vnd", "thu nhập bình quân")
-    income_score: Annotated[
-        float | None, Col("điểm A", required="one of income"), Field(ge=0)
-    ] = _alias("income_score", "điểm A")
+    income_score: Annotated[float | None, Col("điểm A", required="one of income"), Field(ge=0)] = (
+        _alias("income_score", "điểm A")
+    )
     durable_frame: Annotated[bool | None, Col("khung cột bền chắc", required="yes")] = _alias(
         "durable_frame", "khung cột bền chắc"
     )
@@ -148,18 +148,18 @@ class Household(_Row):
     durable_roof: Annotated[bool | None, Col("mái bền chắc", required="yes")] = _alias(
         "durable_roof", "mái bền chắc"
     )
-    floor_area_m2: Annotated[
-        float | None, Col("diện tích nhà ở", required="yes"), Field(gt=0)
-    ] = _alias("floor_area_m2", "diện tích nhà ở")
+    floor_area_m2: Annotated[float | None, Col("diện tích nhà ở", required="yes"), Field(gt=0)] = (
+        _alias("floor_area_m2", "diện tích nhà ở")
+    )
     water_source: Annotated[WaterSource | None, Col("nguồn nước", required="yes")] = _alias(
         "water_source", "nguồn nước"
     )
     latrine: Annotated[Latrine | None, Col("nhà tiêu", required="yes")] = _alias(
         "latrine", "nhà tiêu"
     )
-    uses_telecom: Annotated[
-        bool | None, Col("sử dụng điện thoại/internet", required="yes")
-    ] = _alias("uses_telecom", "sử dụng điện thoại/internet")
+    uses_telecom: Annotated[bool | None, Col("sử dụng điện thoại/internet", required="yes")] = (
+        _alias("uses_telecom", "sử dụng điện thoại/internet")
+    )
     info_devices: Annotated[tuple[Device, ...], Col("phương tiện thông tin")] = Field(
         default=(), validation_alias=AliasChoices("info_devices", "phương tiện thông tin")
     )
@@ -188,9 +188,9 @@ class Member(_Row):
     )
     name: Annotated[str | None, Col("họ tên", personal=True)] = _alias("name", "họ tên")
     sex: Annotated[Sex | None, Col("giới tính", required="yes")] = _alias("sex", "giới tính")
-    age: Annotated[int | None, Col("tuổi", required="yes, unless birth_date"), Field(ge=0, le=120)] = (
-        _alias("age", "tuổi")
-    )
+    age: Annotated[
+        int | None, Col("tuổi", required="yes, unless birth_date"), Field(ge=0, le=120)
+    ] = _alias("age", "tuổi")
     birth_date: Annotated[dt.date | None, Col("ngày sinh")] = _alias("birth_date", "ngày sinh")
     health_insurance: Annotated[bool | None, Col("có thẻ BHYT", required="yes")] = _alias(
         "health_insurance", "có thẻ BHYT"

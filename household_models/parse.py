@@ -167,9 +167,11 @@ def _parse_numeric_fast(
     else:
         obj = series.astype(object)
         blank = obj.isna().to_numpy() | (obj.astype(str).str.strip() == "").to_numpy()
-        values = pd.to_numeric(obj.where(~blank, None), errors="coerce").to_numpy(
-            dtype=np.float64, na_value=np.nan
-        ).copy()
+        values = (
+            pd.to_numeric(obj.where(~blank, None), errors="coerce")
+            .to_numpy(dtype=np.float64, na_value=np.nan)
+            .copy()
+        )
         missing = blank.copy()
         slow = np.isnan(values) & ~blank
     if spec.kind == "int":
@@ -390,13 +392,18 @@ def parse_batch(raw: RawBatch) -> ParsedBatch:
         rows = error_frame["row"]
         is_member = error_frame["member_no"].astype(str) != ""
         keyed = error_frame.assign(pos=-1)
-        hh_part = ~is_member & (error_frame["file"] == raw.households.file) & (
-            error_frame["sheet"] == raw.households.sheet
-        ) & rows.notna()
+        hh_part = (
+            ~is_member
+            & (error_frame["file"] == raw.households.file)
+            & (error_frame["sheet"] == raw.households.sheet)
+            & rows.notna()
+        )
         keyed.loc[hh_part, "pos"] = rows[hh_part].astype(np.int64) - raw.households.first_row
-        mem_part = (error_frame["file"] == raw.members.file) & (
-            error_frame["sheet"] == raw.members.sheet
-        ) & rows.notna()
+        mem_part = (
+            (error_frame["file"] == raw.members.file)
+            & (error_frame["sheet"] == raw.members.sheet)
+            & rows.notna()
+        )
         mem_pos = rows[mem_part].astype(np.int64).to_numpy() - raw.members.first_row
         keyed.loc[mem_part, "pos"] = mem_hh[mem_pos]
         keyed = keyed[keyed["pos"] >= 0]

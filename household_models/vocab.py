@@ -169,7 +169,11 @@ def _to_date(raw: Any) -> dt.date:
 
 
 def _range_detail(spec: ColumnSpec) -> str:
-    low = f"≥ {spec.ge:g}" if spec.ge is not None else (f"> {spec.gt:g}" if spec.gt is not None else "")
+    low = (
+        f"≥ {spec.ge:g}"
+        if spec.ge is not None
+        else (f"> {spec.gt:g}" if spec.gt is not None else "")
+    )
     high = f"≤ {spec.le:g}" if spec.le is not None else ""
     return ", ".join(part for part in (low, high) if part)
 
@@ -236,7 +240,9 @@ def normalise_scalar(spec: ColumnSpec, raw: Any) -> Any:
     raise AssertionError(f"unknown column kind {kind}")  # pragma: no cover
 
 
-def format_message(code: str, spec: ColumnSpec | None, value: Any, detail: str = "") -> tuple[str, str]:
+def format_message(
+    code: str, spec: ColumnSpec | None, value: Any, detail: str = ""
+) -> tuple[str, str]:
     """The Vietnamese and English text of an input error."""
     template = messages()[code]
     fields = {

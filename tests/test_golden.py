@@ -34,7 +34,9 @@ def _indicator_cases() -> list[Any]:
     for path in sorted((GOLDEN / "indicators").glob("*/*.yaml")):
         data = _load(path)
         for case in data["cases"]:
-            params.append(pytest.param(data["indicator"], case, id=f"{data['indicator']}: {case['name']}"))
+            params.append(
+                pytest.param(data["indicator"], case, id=f"{data['indicator']}: {case['name']}")
+            )
     return params
 
 
@@ -46,7 +48,11 @@ def test_every_indicator_has_golden_cases() -> None:
 
 @pytest.mark.parametrize(("indicator", "case"), _indicator_cases())
 def test_indicator(indicator: str, case: dict[str, Any]) -> None:
-    as_of = case["as_of"] if isinstance(case["as_of"], dt.date) else dt.date.fromisoformat(case["as_of"])
+    as_of = (
+        case["as_of"]
+        if isinstance(case["as_of"], dt.date)
+        else dt.date.fromisoformat(case["as_of"])
+    )
     results = run_cases([case], as_of)
     row = results.iloc[0]
     assert row["class"] != "invalid", row["error"]
@@ -66,7 +72,11 @@ def test_classification(case: dict[str, Any]) -> None:
     household = dict(case.get("household", {}))
     for extra in DEPRIVERS[: case.get("deprived", 0)]:
         household.update(extra)
-    as_of = case["as_of"] if isinstance(case["as_of"], dt.date) else dt.date.fromisoformat(case["as_of"])
+    as_of = (
+        case["as_of"]
+        if isinstance(case["as_of"], dt.date)
+        else dt.date.fromisoformat(case["as_of"])
+    )
     row = run_cases([{"household": household}], as_of).iloc[0]
     assert row["class"] == case["expect"], row["reason"]
     if "deprived" in case and case["expect"] != "incomplete":

@@ -25,14 +25,29 @@ def maybe(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
 members = st.fixed_dictionaries(
     {
         "sex": maybe(st.sampled_from(["male", "female"])),
-        "age": maybe(st.sampled_from([0, 2, 3, 5, 6, 10, 14, 15, 16, 17, 18, 30, 31, 45, 56, 57, 60,
-                                      61, 62, 80])),  # fmt: skip
+        "age": maybe(
+            st.sampled_from(
+                [0, 2, 3, 5, 6, 10, 14, 15, 16, 17, 18, 30, 31, 45, 56, 57, 60, 61, 62, 80]
+            )
+        ),  # fmt: skip
         "health_insurance": maybe(st.booleans()),
         "disability": st.sampled_from(["none", "none", "mild", "severe", "especially_severe"]),
-        "employment": maybe(st.sampled_from(["wage_contract", "wage_no_contract", "self_employed",
-                                             "unemployed", "not_in_labour_force"])),  # fmt: skip
-        "education": maybe(st.sampled_from(["primary", "lower_secondary", "upper_secondary",
-                                            "vocational_elementary"])),  # fmt: skip
+        "employment": maybe(
+            st.sampled_from(
+                [
+                    "wage_contract",
+                    "wage_no_contract",
+                    "self_employed",
+                    "unemployed",
+                    "not_in_labour_force",
+                ]
+            )
+        ),  # fmt: skip
+        "education": maybe(
+            st.sampled_from(
+                ["primary", "lower_secondary", "upper_secondary", "vocational_elementary"]
+            )
+        ),  # fmt: skip
         "in_school": maybe(st.booleans()),
         "school_on_track": maybe(st.booleans()),
         "stunted": maybe(st.booleans()),
@@ -42,8 +57,9 @@ members = st.fixed_dictionaries(
 households = st.fixed_dictionaries(
     {
         "area": maybe(st.sampled_from(["rural", "urban"])),
-        "income_per_capita_vnd": maybe(st.one_of(st.sampled_from(EDGE_INCOMES),
-                                                 st.integers(0, 5_000_000))),  # fmt: skip
+        "income_per_capita_vnd": maybe(
+            st.one_of(st.sampled_from(EDGE_INCOMES), st.integers(0, 5_000_000))
+        ),  # fmt: skip
         "income_score": maybe(st.sampled_from([100, 139, 140, 141, 174, 175, 176, 300])),
         "durable_frame": maybe(st.booleans()),
         "durable_walls": maybe(st.booleans()),
@@ -86,7 +102,7 @@ def test_one_more_deprivation_never_improves_the_class(case: dict[str, Any], cha
     a, b = out["class"].iloc[0], out["class"].iloc[1]
     if a in RANK and b in RANK:
         assert RANK[b] <= RANK[a]
-    assert (out["deprivation_count"].iloc[1] >= out["deprivation_count"].iloc[0])
+    assert out["deprivation_count"].iloc[1] >= out["deprivation_count"].iloc[0]
 
 
 COMPARED = ["class", "deprivation_count", "missing", "reason"]

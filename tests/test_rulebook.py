@@ -52,7 +52,11 @@ def problems(root: Path) -> str:
 
 
 def test_duplicate_key(rules: Path) -> None:
-    edit(rules / "indicators/water/source.yaml", "dimension: water", "dimension: water\ndimension: water")
+    edit(
+        rules / "indicators/water/source.yaml",
+        "dimension: water",
+        "dimension: water\ndimension: water",
+    )
     assert "indicators/water/source.yaml:3: duplicate key 'dimension'" in problems(rules)
 
 
@@ -64,8 +68,11 @@ def test_unknown_key_with_suggestion(rules: Path) -> None:
 
 
 def test_dangling_parameter(rules: Path) -> None:
-    edit(rules / "indicators/housing/area.yaml", "param: min_area_per_person_m2",
-         "param: min_area_per_persn_m2")
+    edit(
+        rules / "indicators/housing/area.yaml",
+        "param: min_area_per_person_m2",
+        "param: min_area_per_persn_m2",
+    )
     out = problems(rules)
     assert "unknown parameter 'min_area_per_persn_m2'" in out
     assert "did you mean 'min_area_per_person_m2'?" in out
@@ -80,7 +87,11 @@ def test_field_the_models_lack(rules: Path) -> None:
 
 
 def test_member_field_outside_a_quantifier(rules: Path) -> None:
-    edit(rules / "indicators/information/telecom.yaml", "field: uses_telecom", "field: health_insurance")
+    edit(
+        rules / "indicators/information/telecom.yaml",
+        "field: uses_telecom",
+        "field: health_insurance",
+    )
     assert "is a member field; read it inside any_member" in problems(rules)
 
 
@@ -91,30 +102,46 @@ def test_overlapping_dates(rules: Path) -> None:
 
 
 def test_same_start_date_twice(rules: Path) -> None:
-    edit(rules / "parameters/deprivation.yaml", "      - from: 2027-01-01\n        value: 3",
-         "      - from: 2021-03-15\n        value: 3")
+    edit(
+        rules / "parameters/deprivation.yaml",
+        "      - from: 2027-01-01\n        value: 3",
+        "      - from: 2021-03-15\n        value: 3",
+    )
     assert "two values of deprivation_cutoff start on 2021-03-15" in problems(rules)
 
 
 def test_wrong_type_in_condition(rules: Path) -> None:
-    edit(rules / "indicators/water/source.yaml", "param: clean_water_sources", "param: hygienic_latrines")
+    edit(
+        rules / "indicators/water/source.yaml",
+        "param: clean_water_sources",
+        "param: hygienic_latrines",
+    )
     assert "'in' compares code:water_source with codes:latrine" in problems(rules)
 
 
 def test_coverage_must_list_every_provisional_fact(rules: Path) -> None:
     edit(rules / "coverage.yaml", "  - parameter:min_area_per_person_m2@2021-03-15\n", "")
-    assert "provisional fact 'parameter:min_area_per_person_m2@2021-03-15' is not listed" in problems(rules)
+    assert (
+        "provisional fact 'parameter:min_area_per_person_m2@2021-03-15' is not listed"
+        in problems(rules)
+    )
 
 
 def test_overlap_in_the_classification_table_is_caught(rules: Path) -> None:
     # A deliberately wrong operator: near_poor with "le" instead of "lt" overlaps poor at 3.
-    edit(rules / "classification.yaml", "        - lt: [{deprivation_count: indicators}",
-         "        - le: [{deprivation_count: indicators}")
+    edit(
+        rules / "classification.yaml",
+        "        - lt: [{deprivation_count: indicators}",
+        "        - le: [{deprivation_count: indicators}",
+    )
     out = problems(rules)
     assert "overlap on 2021-03-15" in out and "deprivations=3" in out
 
 
 def test_gap_in_the_classification_table_is_caught(rules: Path) -> None:
-    edit(rules / "classification.yaml", "        - fact: income_at_or_below_ceiling",
-         "        - lt: [{field: income_per_capita_vnd}, {param: average_ceiling_vnd, by: {field: area}}]")
+    edit(
+        rules / "classification.yaml",
+        "        - fact: income_at_or_below_ceiling",
+        "        - lt: [{field: income_per_capita_vnd}, {param: average_ceiling_vnd, by: {field: area}}]",
+    )
     assert "gap on 2021-03-15" in problems(rules)
