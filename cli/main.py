@@ -14,7 +14,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from engine import OutputError, RulebookError, classify, default_rulebook, load_rulebook
-from engine.outputs import write_result
+from engine.outputs import output_paths, write_result
 from engine.rulebook import provisional_items
 from household_models import SurveyReadError, parse_batch, read_survey
 
@@ -90,6 +90,7 @@ def classify_cmd(inputs: tuple[Path, ...], output: Path, as_of: dt.date, lang: s
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--as-of") from None
     try:
+        output_paths(output)  # reject an unsupported output name before any work
         raw = read_survey(list(inputs))
         large = len(raw.households.frame) >= PROGRESS_THRESHOLD
         with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
@@ -102,7 +103,8 @@ def classify_cmd(inputs: tuple[Path, ...], output: Path, as_of: dt.date, lang: s
             written = write_result(result, output)
             progress.update(task, advance=1)
     except SurveyReadError as exc:
-        console.print(f"[red]Không đọc được đầu vào / cannot read the input[/red]\n{exc}")
+        console.print("Không đọc được đầu vào / cannot read the input", style="red")
+        console.print(str(exc), markup=False)
         sys.exit(2)
     except OutputError as exc:
         console.print(f"[red]{exc}[/red]")
@@ -113,10 +115,11 @@ def classify_cmd(inputs: tuple[Path, ...], output: Path, as_of: dt.date, lang: s
     console.print(
         f"{len(result.results)} hộ / households, {result.n_members} thành viên / members, "
         f"{n_err} lỗi đầu vào / input errors; {result.resolved.version.label['vi']} "
-        f"[{result.resolved.rulebook_version}], ngày đánh giá / as of {as_of}; {elapsed:.1f} s"
+        f"({result.resolved.rulebook_version}), ngày đánh giá / as of {as_of}; {elapsed:.1f} s",
+        markup=False,
     )
     for path in written:
-        console.print(f"→ {path}")
+        console.print(f"→ {path}", markup=False)
     log.info("classified %d households", len(result.results))
 
 
