@@ -31,6 +31,10 @@ FIELD_SPECS: dict[str, dict[str, ColumnSpec]] = {
     "household": {s.name: s for s in HOUSEHOLD_SPECS},
     "member": {s.name: s for s in MEMBER_SPECS},
 }
+# Code lists by domain (a code field's name), e.g. DOMAIN_CODES["latrine"].
+DOMAIN_CODES: dict[str, tuple[str, ...]] = {
+    s.domain: s.codes for s in HOUSEHOLD_SPECS + MEMBER_SPECS if s.domain
+}
 DERIVED_FIELDS = {"household": DERIVED_HOUSEHOLD_FIELDS, "member": DERIVED_MEMBER_FIELDS}
 # Which inputs a derived field is computed from (for the 'missing' column).
 DERIVED_INPUTS = {"age_years": ("age",), "age_months": ("age",), "member_count": ()}
@@ -656,7 +660,7 @@ class _Checker:
 
     def _literal_codes(self, node: c.Node, ctype: str, file: str, line: int) -> None:
         domain = ctype.split(":", 1)[1]
-        codes = next(s.codes for s in HOUSEHOLD_SPECS + MEMBER_SPECS if s.domain == domain)
+        codes = DOMAIN_CODES[domain]
         values = node.value if isinstance(node, c.Literal) else ()
         for v in values if isinstance(values, tuple) else (values,):
             if v not in codes:

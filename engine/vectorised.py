@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from engine import conditions as c
-from engine.rulebook import DERIVED_INPUTS, FIELD_SPECS, Resolved
+from engine.rulebook import DERIVED_INPUTS, DOMAIN_CODES, Resolved
 from household_models.parse import Column
 
 Bools = npt.NDArray[np.bool_]
@@ -173,11 +173,7 @@ class Evaluator:
                 hi = np.array([*known, max(known)])[idx]
                 return Num(lo, hi)
             if param.type == "codes":
-                domain = next(
-                    s.codes for s in FIELD_SPECS["household"].values() if s.domain == param.codes_of
-                ) if param.codes_of in {s.domain for s in FIELD_SPECS["household"].values()} else next(
-                    s.codes for s in FIELD_SPECS["member"].values() if s.domain == param.codes_of
-                )  # fmt: skip
+                domain = DOMAIN_CODES[param.codes_of]
                 mask = sum(1 << domain.index(code) for code in value)
                 return CodeSet(np.full(self.n[context], mask, dtype=np.int64), domain)
             arr = self._full(float(value), context)
