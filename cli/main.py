@@ -123,6 +123,92 @@ def classify_cmd(inputs: tuple[Path, ...], output: Path, as_of: dt.date, lang: s
     log.info("classified %d households", len(result.results))
 
 
+@main.command("explain")
+@click.argument("inputs", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--household", "household_id", help="the household id (mã hộ) to explain")
+@click.option("--as-of", "as_of", callback=_date, help="evaluation date (ISO, e.g. 2025-06-30)")
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text",
+              show_default=True, help="text for people, json for machines (the trace), html "
+              "for a page that opens offline")  # fmt: skip
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="write to this file instead of the screen")  # fmt: skip
+@click.option("--replay", "replay_path", type=click.Path(path_type=Path, dir_okay=False),
+              default=None, help="re-run a JSON trace and check it gives the same bytes")  # fmt: skip
+@click.option("--rules", "rules_dir", type=click.Path(path_type=Path, file_okay=False),
+              default=None, help="rulebook folder (default: the bundled rules/)")  # fmt: skip
+def explain_cmd(inputs: tuple[Path, ...], household_id: str | None, as_of: dt.date | None,
+                lang: str, fmt: str, output: Path | None, replay_path: Path | None,
+                rules_dir: Path | None) -> None:  # fmt: skip
+    """Explain how one household's class and support came about, clause by clause.
+
+    \b
+    Examples:
+      giamngheo explain survey.xlsx --household HY-001 --as-of 2025-06-30
+      giamngheo explain survey.xlsx --household HY-001 --as-of 2025-06-30 --lang en
+      giamngheo explain survey.xlsx --household HY-001 --as-of 2025-06-30 --format json -o t.json
+      giamngheo explain --replay t.json
+    """
+    import json
+
+    from engine.explain import render_html, render_text
+    from engine.trace import TraceError, build_trace, replay, to_json
+
+    console = Console(stderr=True)
+    try:
+        book = load_rulebook(rules_dir) if rules_dir else default_rulebook()
+    except RulebookError as exc:
+        console.print(str(exc), markup=False)
+        sys.exit(3)
+    if replay_path is not None:
+        try:
+            recorded = replay_path.read_text("utf-8")
+            again = replay(json.loads(recorded), book)
+        except (OSError, ValueError, KeyError, TraceError) as exc:
+            console.print(f"Không phát lại được / cannot replay {replay_path}: {exc}", markup=False)
+            sys.exit(2)
+        if again == recorded:
+            click.echo(f"giống hệt / identical: {replay_path} ({len(recorded.encode())} bytes)")
+            return
+        import difflib
+
+        diff = difflib.unified_diff(recorded.splitlines(), again.splitlines(), "recorded",
+                                    "replayed", lineterm="", n=1)  # fmt: skip
+        click.echo("\n".join(list(diff)[:60]))
+        console.print("KHÁC / DIFFERENT: the replay does not give the recorded trace", markup=False)
+        sys.exit(1)
+    if not inputs or not household_id or as_of is None:
+        raise click.UsageError("give INPUTS, --household and --as-of (or --replay FILE)")
+    try:
+        book.version_at(as_of)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--as-of") from None
+    try:
+        batch = parse_batch(read_survey(list(inputs)))
+        explained = build_trace(batch, book, as_of, household_id)
+    except SurveyReadError as exc:
+        console.print("Không đọc được đầu vào / cannot read the input", style="red")
+        console.print(str(exc), markup=False)
+        sys.exit(2)
+    except TraceError as exc:
+        console.print(str(exc), markup=False)
+        sys.exit(2)
+    trace = explained.trace
+    if fmt == "json":
+        text = to_json(trace)
+    elif fmt == "html":
+        text = render_html(trace, book.sources, lang)
+    else:
+        text = render_text(trace, book.sources, lang)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    from engine.outputs import write_text
+
+    write_text(output, text)
+    console.print(f"→ {output}", markup=False)
+
+
 def _print_counts(
     console: Console, counts: dict[str, int], labels: dict[str, dict[str, str]]
 ) -> None:

@@ -11,13 +11,19 @@ import numpy.typing as npt
 import pandas as pd
 
 from engine import conditions as c
+from engine.recommend import (
+    department_summary,
+    recommendation_column,
+    recommendations,
+    status_columns,
+)
 from engine.rulebook import Resolved, Rulebook
 from engine.vectorised import Evaluation, Evaluator, Tables
 from household_models.parse import ParsedBatch
 from household_models.vocab import code_label
 
-RESULT_COLUMNS = ("deprivation_count", "class", "class_vi", "reason", "missing", "error",
-                  "rulebook_version", "as_of")  # fmt: skip
+RESULT_COLUMNS = ("deprivation_count", "class", "class_vi", "reason", "statuses", "statuses_text",
+                  "recommendations", "missing", "error", "rulebook_version", "as_of")  # fmt: skip
 ALL_DISTRICTS = {"vi": "Tất cả", "en": "All"}
 
 
@@ -29,6 +35,9 @@ class BatchResult:
     resolved: Resolved
     evaluation: Evaluation
     n_members: int
+    recommendations: pd.DataFrame
+    departments: pd.DataFrame
+    evaluator: Evaluator
 
     @property
     def class_counts(self) -> dict[str, int]:
@@ -158,7 +167,7 @@ def classify(batch: ParsedBatch, book: Rulebook, as_of: dt.date, lang: str = "vi
     """Classify every household of a parsed batch on the evaluation date ``as_of``."""
     resolved = book.resolve(as_of)
     tables = Tables(batch.households, batch.members, batch.member_household, batch.n_households)
-    ev = Evaluator(resolved, tables)
+    ev = Evaluator(resolved, tables, batch.household_invalid)
     evaluation = ev.run()
     cls = resolved.classification
     invalid = batch.household_invalid
@@ -186,13 +195,19 @@ def classify(batch: ParsedBatch, book: Rulebook, as_of: dt.date, lang: str = "vi
         else np.array([], dtype=object)
     )
     results["reason"] = _reasons(resolved, evaluation, batch, class_ids, lang)
+    results["statuses"], results["statuses_text"] = status_columns(resolved, evaluation, batch,
+                                                                   lang)  # fmt: skip
+    recs = recommendations(resolved, ev, evaluation, batch, class_ids, lang)
+    results["recommendations"] = recommendation_column(recs, batch.n_households)
     results["missing"] = _missing_column(resolved, ev, evaluation, batch)
     results["error"] = batch.household_error
     results["rulebook_version"] = resolved.rulebook_version
     results["as_of"] = as_of.isoformat()
     summary = summarise(results, batch, resolved)
+    departments = department_summary(recs, resolved, lang)
     return BatchResult(results, batch.errors, summary, resolved, evaluation,
-                       len(batch.member_household))  # fmt: skip
+                       len(batch.member_household), recs.drop(columns=["pos"]),
+                       departments, ev)  # fmt: skip
 
 
 def summarise(results: pd.DataFrame, batch: ParsedBatch, r: Resolved) -> pd.DataFrame:

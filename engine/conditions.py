@@ -13,12 +13,18 @@ Conditions::
     {fact: name}                   a derived fact (member or household, by context)
     {field: name}                  a yes/no field
     {any_member: C}  {no_member: C}   member quantifiers (household context)
+    {indicator: id}                deprived in an indicator (statuses and interventions)
+    {status: id}                   holds a status (interventions; member statuses by member)
+    {household: C}                 in a member condition: C of the member's household
 
 Expressions::
 
     {field: name}   {param: name}   {param: name, by: E}   a number, text or list literal
     {count_members: C}   {share_members: C}   {div: [E, E]}   {mul: [E, E]}
     {deprivation_count: indicators}   (classification only)
+    {months_since: {field: date}}  calendar months from a date to the evaluation date: whole
+                                   months, plus one half when part of a month more has passed
+    {if: C, then: E, else: E}      a choice between two numbers
 """
 
 from __future__ import annotations
@@ -69,6 +75,18 @@ class Arith(Node):
 @dataclass(frozen=True)
 class DeprivationCount(Node):
     pass
+
+
+@dataclass(frozen=True)
+class MonthsSince(Node):
+    field: str
+
+
+@dataclass(frozen=True)
+class IfThen(Node):
+    cond: Node
+    then: Node
+    orelse: Node
 
 
 @dataclass(frozen=True)
@@ -127,6 +145,21 @@ class BoolField(Node):
 
 
 @dataclass(frozen=True)
+class IndicatorRef(Node):
+    id: str
+
+
+@dataclass(frozen=True)
+class StatusRef(Node):
+    id: str
+
+
+@dataclass(frozen=True)
+class OfHousehold(Node):
+    cond: Node
+
+
+@dataclass(frozen=True)
 class AnyMember(Node):
     cond: Node
 
@@ -146,10 +179,10 @@ class SyntaxProblem(Exception):
 
 CONDITION_KEYS = (
     "all", "any", "not", "at_least", "first_known", *COMPARISONS, "in", "intersects", "fact",
-    "field", "any_member", "no_member",
+    "field", "any_member", "no_member", "indicator", "status", "household",
 )  # fmt: skip
 EXPRESSION_KEYS = ("field", "param", "count_members", "share_members", "div", "mul",
-                   "deprivation_count")  # fmt: skip
+                   "deprivation_count", "months_since", "if")  # fmt: skip
 
 
 def _line(obj: Any, default: int) -> int:
@@ -213,6 +246,12 @@ def parse_condition(obj: Any, line: int = 0) -> Node:
         return FactRef(str(value))
     if key == "field":
         return BoolField(str(value))
+    if key == "indicator":
+        return IndicatorRef(str(value))
+    if key == "status":
+        return StatusRef(str(value))
+    if key == "household":
+        return OfHousehold(parse_condition(value, kline))
     if key == "any_member":
         return AnyMember(parse_condition(value, kline))
     if key == "no_member":
@@ -237,6 +276,11 @@ def parse_expression(obj: Any, line: int = 0) -> Node:
             raise SyntaxProblem(f"unknown key(s) {sorted(extra)} beside 'param'", line, "only 'by'")
         by = parse_expression(obj["by"], line) if "by" in obj else None
         return ParamRef(str(obj["param"]), by)
+    if "if" in obj:
+        if set(obj) != {"if", "then", "else"}:
+            raise SyntaxProblem("'if' takes exactly the keys 'if', 'then' and 'else'", line)
+        return IfThen(parse_condition(obj["if"], line), parse_expression(obj["then"], line),
+                      parse_expression(obj["else"], line))  # fmt: skip
     if len(obj) != 1:
         raise SyntaxProblem(f"an expression has exactly one operator, got {list(obj)}", line)
     key, value = next(iter(obj.items()))
@@ -253,6 +297,10 @@ def parse_expression(obj: Any, line: int = 0) -> Node:
         if value != "indicators":
             raise SyntaxProblem("write {deprivation_count: indicators}", line)
         return DeprivationCount()
+    if key == "months_since":
+        if not (isinstance(value, dict) and list(value) == ["field"]):
+            raise SyntaxProblem("write {months_since: {field: NAME}}", line)
+        return MonthsSince(str(value["field"]))
     raise SyntaxProblem(f"unknown expression operator '{key}'", line,
                         _suggest(key, EXPRESSION_KEYS))  # fmt: skip
 
@@ -270,10 +318,12 @@ def children(node: Node) -> tuple[Node, ...]:
         return (node.item, node.collection)
     if isinstance(node, Intersects):
         return (node.left, node.right)
-    if isinstance(node, CountMembers | ShareMembers | AnyMember | NoMember):
+    if isinstance(node, CountMembers | ShareMembers | AnyMember | NoMember | OfHousehold):
         return (node.cond,)
     if isinstance(node, ParamRef) and node.by is not None:
         return (node.by,)
+    if isinstance(node, IfThen):
+        return (node.cond, node.then, node.orelse)
     return ()
 
 

@@ -68,17 +68,21 @@ def output_paths(path: Path) -> dict[str, Path]:
         "results": path,
         "errors": Path(f"{stem}.errors{suffix}"),
         "summary": Path(f"{stem}.summary{suffix}"),
+        "recommendations": Path(f"{stem}.recommendations{suffix}"),
+        "departments": Path(f"{stem}.departments{suffix}"),
     }
 
 
 def write_result(result: BatchResult, path: Path) -> list[Path]:
-    """Write results, errors and summary for ``path``'s format; returns the files written."""
-    tables = {"results": result.results, "errors": result.errors, "summary": result.summary}
+    """Write results, errors, summary, recommendations and departments for ``path``'s format
+    (sheets of one workbook, or one file each); returns the files written."""
+    tables = {"results": result.results, "errors": result.errors, "summary": result.summary,
+              "recommendations": result.recommendations, "departments": result.departments}  # fmt: skip
     targets = output_paths(path)
     staged: list[tuple[Path, Path]] = []
     try:
         if path.suffix.lower() == ".xlsx":
-            if len(result.results) > EXCEL_MAX_ROWS or len(result.errors) > EXCEL_MAX_ROWS:
+            if max(len(frame) for frame in tables.values()) > EXCEL_MAX_ROWS:
                 raise OutputError(
                     f"{path}: quá nhiều dòng cho một trang Excel; hãy ghi ra .csv hoặc .parquet / "
                     "too many rows for an Excel sheet; write .csv or .parquet instead"
@@ -101,3 +105,14 @@ def write_result(result: BatchResult, path: Path) -> list[Path]:
     for tmp, target in staged:
         os.replace(tmp, target)
     return [target for _, target in staged]
+
+
+def write_text(path: Path, text: str) -> Path:
+    """Write a UTF-8 text file atomically."""
+
+    def write(tmp: Path) -> None:
+        tmp.write_text(text, encoding="utf-8")
+
+    tmp = _atomic(path, write)
+    os.replace(tmp, path)
+    return path

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import hashlib
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -35,7 +36,13 @@ FIELD_SPECS: dict[str, dict[str, ColumnSpec]] = {
 DOMAIN_CODES: dict[str, tuple[str, ...]] = {
     s.domain: s.codes for s in HOUSEHOLD_SPECS + MEMBER_SPECS if s.domain
 }
+# The decided classes, readable by statuses and interventions as the household field 'class'
+# (the same codes as the survey's previous_status; checked against classification.yaml).
+DOMAIN_CODES["class"] = DOMAIN_CODES["previous_status"]
 DERIVED_FIELDS = {"household": DERIVED_HOUSEHOLD_FIELDS, "member": DERIVED_MEMBER_FIELDS}
+POST_CLASS_FIELDS = {"class": "code:class"}
+AMOUNT_PERIODS = ("once", "month", "year")
+AMOUNT_KINDS = ("grant", "loan", "allowance", "insurance")
 # Which inputs a derived field is computed from (for the 'missing' column).
 DERIVED_INPUTS = {"age_years": ("age",), "age_months": ("age",), "member_count": ()}
 
@@ -144,6 +151,92 @@ class Classification:
 
 
 @dataclass(frozen=True)
+class ActionDef:
+    """A dated definition of a status or an intervention: a household condition, and for rules
+    aimed at people, the member condition that picks them (and who has priority)."""
+
+    start: dt.date
+    end: dt.date | None
+    when: c.Node | None  # None: every household (rules about members only)
+    members: c.Node | None
+    priority: c.Node | None
+    citation: Citation
+
+    def holds(self, when: dt.date) -> bool:
+        return self.start <= when and (self.end is None or when <= self.end)
+
+
+@dataclass(frozen=True)
+class Status:
+    id: str
+    context: str  # household | member
+    label: dict[str, str]
+    description: dict[str, str]
+    definitions: tuple[ActionDef, ...]
+    file: str
+    line: int
+
+    def at(self, when: dt.date) -> ActionDef | None:
+        return next((d for d in self.definitions if d.holds(when)), None)
+
+
+@dataclass(frozen=True)
+class Amount:
+    value: c.Node
+    per: str  # household | member
+    period: str  # once | month | year
+    kind: str  # grant | loan | allowance | insurance
+    label: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Intervention:
+    id: str
+    group: str
+    label: dict[str, str]
+    action: dict[str, str]
+    target: dict[str, str]
+    lead: str
+    partners: tuple[str, ...]
+    function: str
+    plan_section: str
+    addresses: tuple[str, ...]
+    amount: Amount | None
+    definitions: tuple[ActionDef, ...]
+    file: str
+    line: int
+
+    def at(self, when: dt.date) -> ActionDef | None:
+        return next((d for d in self.definitions if d.holds(when)), None)
+
+
+@dataclass(frozen=True)
+class DepartmentName:
+    start: dt.date
+    name: dict[str, str]
+    by_function: dict[str, dict[str, str]]
+    citation: Citation
+
+
+@dataclass(frozen=True)
+class Department:
+    code: str
+    plan_name: dict[str, str]
+    names: tuple[DepartmentName, ...]
+    file: str
+    line: int
+
+    def name_at(self, when: dt.date, function: str = "") -> tuple[dict[str, str], Citation]:
+        found = None
+        for n in self.names:
+            if n.start <= when:
+                found = n
+        if found is None:
+            raise ValueError(f"department {self.code} has no name on {when}")
+        return found.by_function.get(function, found.name), found.citation
+
+
+@dataclass(frozen=True)
 class Version:
     id: str
     label: dict[str, str]
@@ -165,6 +258,10 @@ class Resolved:
     classification: Classification
     dimensions: dict[str, dict[str, str]]
     sources: dict[str, dict[str, Any]]
+    statuses: tuple[tuple[Status, ActionDef], ...] = ()
+    interventions: tuple[tuple[Intervention, ActionDef], ...] = ()
+    departments: dict[str, Department] = field(default_factory=dict)
+    functions: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def param(self, name: str) -> Any:
         return self.params[name][1].value
@@ -184,6 +281,10 @@ class Rulebook:
     classification: Classification
     coverage: tuple[str, ...]
     provisional: dict[str, Citation] = field(default_factory=dict)
+    statuses: tuple[Status, ...] = ()
+    interventions: tuple[Intervention, ...] = ()
+    departments: dict[str, Department] = field(default_factory=dict)
+    functions: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def version_at(self, when: dt.date) -> Version:
         for v in self.versions:
@@ -200,6 +301,8 @@ class Rulebook:
         params = {n: (p, v) for n, p in self.params.items() if (v := p.at(when)) is not None}
         facts = {i: (r, d) for i, r in self.facts.items() if (d := r.at(when)) is not None}
         indicators = tuple((r, d) for r in self.indicators if (d := r.at(when)) is not None)
+        statuses = tuple((s, sd) for s in self.statuses if (sd := s.at(when)) is not None)
+        actions = tuple((a, ad) for a in self.interventions if (ad := a.at(when)) is not None)
         return Resolved(
             as_of=when,
             version=version,
@@ -210,6 +313,10 @@ class Rulebook:
             classification=self.classification,
             dimensions=self.dimensions,
             sources=self.sources,
+            statuses=statuses,
+            interventions=actions,
+            departments=self.departments,
+            functions=self.functions,
         )
 
 
@@ -526,16 +633,187 @@ def _load_classification(ctx: _Ctx, sources: dict[str, Any]) -> Classification:
 
 
 # ---------------------------------------------------------------------------------------------
+# Statuses, interventions, departments
+
+PARAM_PLACEHOLDER = re.compile(r"\{param:([A-Za-z0-9_]+)\}")
+
+
+def _action_defs(ctx: _Ctx, data: YDict, file: str, rid: str, sources: dict[str, Any],
+                 members: str) -> tuple[ActionDef, ...]:  # fmt: skip
+    """Dated definitions; ``members`` is 'required', 'optional' or 'forbidden'."""
+    out: list[ActionDef] = []
+    previous: tuple[c.Node | None, c.Node | None, c.Node | None] = (None, None, None)
+    optional = ("to", "when", "members", "priority", *CITATION_KEYS[1:])
+    for item in data["definitions"]:
+        if not ctx.keys(item, file, ("from", "source"), optional, f"a definition of {rid}"):
+            continue
+        start = _date(ctx, item, "from", file, item.line_of("from"))
+        end = _date(ctx, item, "to", file, item.line_of("to")) if "to" in item else None
+        parsed: list[c.Node | None] = list(previous)
+        inherit = not any(k in item for k in ("when", "members", "priority"))
+        for i, key in enumerate(("when", "members", "priority")):
+            if key in item:
+                try:
+                    parsed[i] = c.parse_condition(item[key], item.line_of(key))
+                except c.SyntaxProblem as exc:
+                    ctx.add(file, exc.line, exc.message, exc.suggestion)
+                    parsed[i] = None
+            elif not inherit:
+                parsed[i] = None
+        when, who, priority = parsed
+        if when is None and who is None:
+            ctx.add(file, item.line, f"the definition of {rid} needs 'when' (households) or "
+                    "'members' (people), or both")  # fmt: skip
+            continue
+        if members == "required" and who is None:
+            ctx.add(file, item.line, f"{rid} is about members: its definition needs 'members'")
+        if members == "forbidden" and who is not None:
+            ctx.add(file, item.line_of("members"), f"{rid} is a household rule; remove 'members'",
+                    "or make its context 'member'")  # fmt: skip
+        if priority is not None and who is None:
+            ctx.add(file, item.line_of("priority"), "'priority' picks among 'members'; add them")
+        if start and end and end < start:
+            ctx.add(file, item.line_of("to"), f"'to' ({end}) is before 'from' ({start})")
+        if start:
+            out.append(ActionDef(start, end, when, who, priority,
+                                 _citation(ctx, item, file, sources)))  # fmt: skip
+        previous = (when, who, priority)
+    out.sort(key=lambda d: d.start)
+    for a, b in zip(out, out[1:], strict=False):
+        if a.end is None or b.start <= a.end:
+            ctx.add(file, b.citation.line, f"definitions of {rid} overlap: one from {a.start} "
+                    f"{'has no end' if a.end is None else f'to {a.end}'}, the next from {b.start}",
+                    "give the earlier one a 'to' date before the later 'from'")  # fmt: skip
+    return tuple(out)
+
+
+def _load_statuses(ctx: _Ctx, sources: dict[str, Any]) -> tuple[Status, ...]:
+    out: list[Status] = []
+    for path in sorted((ctx.root / "statuses").glob("*.yaml")):
+        file = ctx.rel(path)
+        data = ctx.read(path)
+        if not ctx.keys(data, file, ("id", "context", "label", "definitions"), ("description",),
+                        "a status"):  # fmt: skip
+            continue
+        sid = str(data["id"])
+        if sid != path.stem:
+            ctx.add(file, data.line_of("id"), f"id '{sid}' does not match the file name",
+                    f"one concept per file: name it '{path.stem}'")  # fmt: skip
+        context = str(data["context"])
+        if context not in ("household", "member"):
+            ctx.add(file, data.line_of("context"), f"context '{context}' is not household/member")
+        defs = _action_defs(ctx, data, file, sid, sources,
+                            "required" if context == "member" else "forbidden")  # fmt: skip
+        out.append(Status(sid, context, _label(ctx, data["label"], file, "label"),
+                          _label(ctx, data["description"], file, "description")
+                          if "description" in data else {"vi": "", "en": ""},
+                          defs, file, data.line))  # fmt: skip
+    return tuple(out)
+
+
+def _load_departments(
+    ctx: _Ctx, sources: dict[str, Any]
+) -> tuple[dict[str, Department], dict[str, dict[str, str]]]:
+    path = ctx.root / "departments.yaml"
+    file = ctx.rel(path)
+    data = ctx.read(path)
+    if not ctx.keys(data, file, ("functions", "departments"), (), "departments.yaml"):
+        return {}, {}
+    functions = {k: _label(ctx, v, file, f"function {k}") for k, v in data["functions"].items()}
+    out: dict[str, Department] = {}
+    for code, entry in data["departments"].items():
+        line = data["departments"].line_of(code)
+        if not ctx.keys(entry, file, ("plan_name", "names"), (), f"department {code}"):
+            continue
+        names: list[DepartmentName] = []
+        for item in entry["names"]:
+            if not ctx.keys(item, file, ("from", "name", "source"),
+                            ("by_function", *CITATION_KEYS[1:]), f"a name of {code}"):  # fmt: skip
+                continue
+            start = _date(ctx, item, "from", file, item.line_of("from"))
+            by_function: dict[str, dict[str, str]] = {}
+            for fn, label in (item.get("by_function") or {}).items():
+                if fn not in functions:
+                    ctx.add(file, item["by_function"].line_of(fn), f"unknown function '{fn}'",
+                            _close(fn, list(functions)) or "declare it under 'functions'")  # fmt: skip
+                by_function[str(fn)] = _label(ctx, label, file, f"name of {code} for {fn}")
+            if start:
+                names.append(DepartmentName(start, _label(ctx, item["name"], file, "name"),
+                                            by_function, _citation(ctx, item, file, sources)))  # fmt: skip
+        names.sort(key=lambda n: n.start)
+        out[str(code)] = Department(str(code), _label(ctx, entry["plan_name"], file, "plan_name"),
+                                    tuple(names), file, line)  # fmt: skip
+    return out, functions
+
+
+def _load_interventions(ctx: _Ctx, sources: dict[str, Any], departments: dict[str, Department],
+                        functions: dict[str, dict[str, str]]) -> tuple[Intervention, ...]:  # fmt: skip
+    out: list[Intervention] = []
+    required = ("id", "label", "action", "target", "lead", "plan_section", "definitions")
+    optional = ("partners", "function", "addresses", "amount")
+    for path in sorted((ctx.root / "interventions").glob("*/*.yaml")):
+        file = ctx.rel(path)
+        data = ctx.read(path)
+        if not ctx.keys(data, file, required, optional, "an intervention"):
+            continue
+        aid = str(data["id"])
+        expected = f"{path.parent.name}.{path.stem}"
+        if aid != expected:
+            ctx.add(file, data.line_of("id"), f"id '{aid}' does not match the file name",
+                    f"one concept per file: name it '{expected}'")  # fmt: skip
+        lead = str(data["lead"])
+        partners = tuple(str(p) for p in data.get("partners") or ())
+        for code, key in [(lead, "lead"), *((p, "partners") for p in partners)]:
+            if code not in departments:
+                ctx.add(file, data.line_of(key), f"unknown department code '{code}'",
+                        _close(code, list(departments)) or "see rules/departments.yaml")  # fmt: skip
+        function = str(data.get("function", ""))
+        if function and function not in functions:
+            ctx.add(file, data.line_of("function"), f"unknown function '{function}'",
+                    _close(function, list(functions)))  # fmt: skip
+        amount: Amount | None = None
+        a = data.get("amount")
+        if a is not None and ctx.keys(a, file, ("value", "per", "period", "kind", "label"), (),
+                                      f"the amount of {aid}"):  # fmt: skip
+            for key, allowed in (("per", ("household", "member")), ("period", AMOUNT_PERIODS),
+                                 ("kind", AMOUNT_KINDS)):  # fmt: skip
+                if a[key] not in allowed:
+                    ctx.add(file, a.line_of(key), f"amount {key} '{a[key]}' is not allowed",
+                            f"use one of: {', '.join(allowed)}")  # fmt: skip
+            try:
+                value = c.parse_expression(a["value"], a.line_of("value"))
+                amount = Amount(value, str(a["per"]), str(a["period"]), str(a["kind"]),
+                                _label(ctx, a["label"], file, "amount label"))  # fmt: skip
+            except c.SyntaxProblem as exc:
+                ctx.add(file, exc.line, exc.message, exc.suggestion)
+        defs = _action_defs(ctx, data, file, aid, sources, "optional")
+        if amount is not None and amount.per == "member" and any(d.members is None for d in defs):
+            ctx.add(file, data.line_of("amount"), "an amount per member needs 'members'")
+        out.append(Intervention(
+            aid, path.parent.name, _label(ctx, data["label"], file, "label"),
+            _label(ctx, data["action"], file, "action"), _label(ctx, data["target"], file, "target"),
+            lead, partners, function, str(data["plan_section"]),
+            tuple(str(x) for x in data.get("addresses") or ()), amount, defs, file, data.line,
+        ))  # fmt: skip
+    return tuple(out)
+
+
+# ---------------------------------------------------------------------------------------------
 # Static checks of conditions
 
 
 class _Checker:
-    def __init__(self, ctx: _Ctx, params: dict[str, Parameter], facts: dict[str, Rule]) -> None:
+    def __init__(self, ctx: _Ctx, params: dict[str, Parameter], facts: dict[str, Rule],
+                 indicators: tuple[Rule, ...] = (), statuses: tuple[Status, ...] = ()) -> None:  # fmt: skip
         self.ctx = ctx
         self.params = params
         self.facts = facts
+        self.indicators = {r.id: r for r in indicators}
+        self.statuses = {s.id: s for s in statuses}
 
-    def field_type(self, name: str, context: str, file: str, line: int) -> str:
+    def field_type(self, name: str, context: str, file: str, line: int, phase: str = "") -> str:
+        if context == "household" and phase in ("status", "action") and name in POST_CLASS_FIELDS:
+            return POST_CLASS_FIELDS[name]
         spec = FIELD_SPECS[context].get(name)
         if spec is not None:
             if spec.kind in ("int", "number"):
@@ -556,9 +834,9 @@ class _Checker:
                      hint or "see SURVEY_FORMAT.md")  # fmt: skip
         return "?"
 
-    def expr(self, node: c.Node, context: str, file: str, line: int, in_class: bool) -> str:
+    def expr(self, node: c.Node, context: str, file: str, line: int, phase: str) -> str:
         if isinstance(node, c.FieldRef):
-            return self.field_type(node.name, context, file, line)
+            return self.field_type(node.name, context, file, line, phase)
         if isinstance(node, c.Literal):
             v = node.value
             return "list" if isinstance(v, tuple) else "text" if isinstance(v, str) else "number"
@@ -573,7 +851,7 @@ class _Checker:
                     self.ctx.add(file, line, f"parameter '{p.name}' is keyed by {p.keyed_by}",
                                  f"write {{param: {p.name}, by: {{field: {p.keyed_by}}}}}")  # fmt: skip
                 else:
-                    t = self.expr(node.by, context, file, line, in_class)
+                    t = self.expr(node.by, context, file, line, phase)
                     if t not in ("?", f"code:{p.keyed_by}"):
                         self.ctx.add(file, line, f"'by' of {p.name} must be the {p.keyed_by} field")
             elif node.by is not None:
@@ -582,34 +860,44 @@ class _Checker:
         if isinstance(node, c.CountMembers | c.ShareMembers):
             if context != "household":
                 self.ctx.add(file, line, "member quantifiers are for household rules")
-            self.cond(node.cond, "member", file, line, in_class)
+            self.cond(node.cond, "member", file, line, phase)
             return "number"
         if isinstance(node, c.Arith):
             for side in (node.left, node.right):
-                t = self.expr(side, context, file, line, in_class)
+                t = self.expr(side, context, file, line, phase)
                 if t not in ("number", "?"):
                     self.ctx.add(file, line, f"'{node.op}' needs numbers, got {t}")
             return "number"
         if isinstance(node, c.DeprivationCount):
-            if not in_class:
+            if phase != "class":
                 self.ctx.add(file, line, "deprivation_count is only for the classification table")
+            return "number"
+        if isinstance(node, c.MonthsSince):
+            if self.field_type(node.field, context, file, line, phase) not in ("date", "?"):
+                self.ctx.add(file, line, f"months_since needs a date field, not '{node.field}'")
+            return "number"
+        if isinstance(node, c.IfThen):
+            self.cond(node.cond, context, file, line, phase)
+            for side in (node.then, node.orelse):
+                if self.expr(side, context, file, line, phase) not in ("number", "?"):
+                    self.ctx.add(file, line, "'then' and 'else' must be numbers")
             return "number"
         raise AssertionError(node)  # pragma: no cover
 
-    def cond(self, node: c.Node, context: str, file: str, line: int, in_class: bool) -> None:
+    def cond(self, node: c.Node, context: str, file: str, line: int, phase: str) -> None:
         if isinstance(node, c.All | c.AnyOf | c.FirstKnown):
             for item in node.items:
-                self.cond(item, context, file, line, in_class)
+                self.cond(item, context, file, line, phase)
         elif isinstance(node, c.Not):
-            self.cond(node.item, context, file, line, in_class)
+            self.cond(node.item, context, file, line, phase)
         elif isinstance(node, c.AtLeast):
-            if self.expr(node.n, context, file, line, in_class) not in ("number", "?"):
+            if self.expr(node.n, context, file, line, phase) not in ("number", "?"):
                 self.ctx.add(file, line, "'at_least' needs a number")
             for item in node.items:
-                self.cond(item, context, file, line, in_class)
+                self.cond(item, context, file, line, phase)
         elif isinstance(node, c.Compare):
-            a = self.expr(node.left, context, file, line, in_class)
-            b = self.expr(node.right, context, file, line, in_class)
+            a = self.expr(node.left, context, file, line, phase)
+            b = self.expr(node.right, context, file, line, phase)
             if "?" in (a, b):
                 return
             if node.op in ("eq", "ne") and a.startswith("code:") and b == "text":
@@ -618,8 +906,8 @@ class _Checker:
                 self.ctx.add(file, line, f"'{node.op}' compares numbers (or a code with a text), "
                              f"got {a} and {b}")  # fmt: skip
         elif isinstance(node, c.In):
-            a = self.expr(node.item, context, file, line, in_class)
-            b = self.expr(node.collection, context, file, line, in_class)
+            a = self.expr(node.item, context, file, line, phase)
+            b = self.expr(node.collection, context, file, line, phase)
             if "?" in (a, b):
                 return
             if not a.startswith("code:"):
@@ -631,8 +919,8 @@ class _Checker:
                     file, line, f"'in' compares {a} with {b}", "use a list of the same codes"
                 )
         elif isinstance(node, c.Intersects):
-            a = self.expr(node.left, context, file, line, in_class)
-            b = self.expr(node.right, context, file, line, in_class)
+            a = self.expr(node.left, context, file, line, phase)
+            b = self.expr(node.right, context, file, line, phase)
             if "?" not in (a, b) and (not a.startswith("codes:") or b not in (a, "list")):
                 self.ctx.add(
                     file, line, f"'intersects' needs two lists of the same codes, got {a}, {b}"
@@ -646,14 +934,38 @@ class _Checker:
                 self.ctx.add(file, line, f"fact '{node.name}' is a {fact.context} fact, used in a "
                              f"{context} condition")  # fmt: skip
         elif isinstance(node, c.BoolField):
-            t = self.field_type(node.name, context, file, line)
+            t = self.field_type(node.name, context, file, line, phase)
             if t not in ("bool", "?"):
                 self.ctx.add(file, line, f"field '{node.name}' is {t}, not yes/no",
                              f"compare it, e.g. {{eq: [{{field: {node.name}}}, ...]}}")  # fmt: skip
         elif isinstance(node, c.AnyMember | c.NoMember):
             if context != "household":
                 self.ctx.add(file, line, "any_member / no_member are for household rules")
-            self.cond(node.cond, "member", file, line, in_class)
+            self.cond(node.cond, "member", file, line, phase)
+        elif isinstance(node, c.OfHousehold):
+            if context != "member":
+                self.ctx.add(file, line, "'household' reads the household from a member condition")
+            self.cond(node.cond, "household", file, line, phase)
+        elif isinstance(node, c.IndicatorRef):
+            if phase not in ("status", "action"):
+                self.ctx.add(file, line, "indicator results are read by statuses and interventions",
+                             "read the indicator's inputs instead")  # fmt: skip
+            elif node.id not in self.indicators:
+                self.ctx.add(file, line, f"unknown indicator '{node.id}'",
+                             _close(node.id, list(self.indicators)))  # fmt: skip
+            elif context != "household":
+                self.ctx.add(file, line, "indicators are household results; read them in 'when'")
+        elif isinstance(node, c.StatusRef):
+            status = self.statuses.get(node.id)
+            if phase != "action":
+                self.ctx.add(file, line, "statuses are read by interventions only")
+            elif status is None:
+                self.ctx.add(file, line, f"unknown status '{node.id}'",
+                             _close(node.id, list(self.statuses)) or "define it in rules/statuses/")  # fmt: skip
+            elif status.context != context:
+                self.ctx.add(file, line, f"status '{node.id}' is a {status.context} status, read "
+                             f"in a {context} condition",
+                             "read member statuses in 'members' or inside any_member")  # fmt: skip
         else:
             self.ctx.add(file, line, f"{type(node).__name__} is an expression, not a condition",
                          "compare it with lt/le/gt/ge/eq/ne")  # fmt: skip
@@ -719,6 +1031,18 @@ def provisional_items(book: Rulebook) -> dict[str, Citation]:
     for row in book.classification.rows:
         if row.citation.provisional:
             items[f"classification:{row.cls}"] = row.citation
+    for s in book.statuses:
+        for sd in s.definitions:
+            if sd.citation.provisional:
+                items[f"status:{s.id}@{sd.start}"] = sd.citation
+    for a in book.interventions:
+        for ad in a.definitions:
+            if ad.citation.provisional:
+                items[f"intervention:{a.id}@{ad.start}"] = ad.citation
+    for dep in book.departments.values():
+        for dn in dep.names:
+            if dn.citation.provisional:
+                items[f"department:{dep.code}@{dn.start}"] = dn.citation
     return items
 
 
@@ -760,12 +1084,49 @@ def load_rulebook(root: Path | str | None = None, *, check_table: bool = True) -
         places = {k: _label(ctx, v, ctx.rel(root / "places.yaml"), k)
                   for k, v in places_data["places"].items()}  # fmt: skip
 
-    checker = _Checker(ctx, params, facts)
+    statuses = _load_statuses(ctx, sources)
+    departments, functions = _load_departments(ctx, sources)
+    interventions = _load_interventions(ctx, sources, departments, functions)
+
+    checker = _Checker(ctx, params, facts, tuple(indicators), statuses)
     for rule in (*facts.values(), *indicators):
         for d in rule.definitions:
-            checker.cond(d.condition, rule.context, rule.file, d.citation.line, False)
+            checker.cond(d.condition, rule.context, rule.file, d.citation.line, "rule")
     for row in classification.rows:
-        checker.cond(row.when, "household", classification.file, row.citation.line, True)
+        checker.cond(row.when, "household", classification.file, row.citation.line, "class")
+    decided = list(dict.fromkeys(row.cls for row in classification.rows))
+    if classification.rows and tuple(sorted(decided)) != tuple(sorted(DOMAIN_CODES["class"])):
+        ctx.add(classification.file, 0, f"the table decides the classes {decided}, but statuses "
+                f"and interventions read the codes {list(DOMAIN_CODES['class'])}",
+                "keep the decided classes equal to the survey's previous_status codes")  # fmt: skip
+    for status in statuses:
+        for sd in status.definitions:
+            if sd.when is not None:
+                checker.cond(sd.when, "household", status.file, sd.citation.line, "status")
+            if sd.members is not None:
+                checker.cond(sd.members, "member", status.file, sd.citation.line, "status")
+    indicator_ids = {r.id for r in indicators}
+    for action in interventions:
+        for ad in action.definitions:
+            if ad.when is not None:
+                checker.cond(ad.when, "household", action.file, ad.citation.line, "action")
+            for extra in (ad.members, ad.priority):
+                if extra is not None:
+                    checker.cond(extra, "member", action.file, ad.citation.line, "action")
+        if action.amount is not None:
+            t = checker.expr(action.amount.value, action.amount.per, action.file, action.line,
+                             "action")  # fmt: skip
+            if t not in ("number", "?"):
+                ctx.add(action.file, action.line, f"the amount of {action.id} must be a number")
+        for ind in action.addresses:
+            if ind not in indicator_ids:
+                ctx.add(action.file, action.line, f"'addresses' names unknown indicator '{ind}'",
+                        _close(ind, sorted(indicator_ids)))  # fmt: skip
+        for text in (*action.action.values(), *action.target.values()):
+            for name in PARAM_PLACEHOLDER.findall(text):
+                if name not in params:
+                    ctx.add(action.file, action.line, f"the text of {action.id} names unknown "
+                            f"parameter '{name}'", _close(name, list(params)))  # fmt: skip
     _check_cycles(ctx, facts)
 
     cov_path = root / "coverage.yaml"
@@ -774,7 +1135,9 @@ def load_rulebook(root: Path | str | None = None, *, check_table: bool = True) -
     if ctx.keys(cov_data, ctx.rel(cov_path), ("provisional",), (), "coverage.yaml"):
         coverage = tuple(str(x) for x in cov_data["provisional"])
     book = Rulebook(root, _hash_tree(root), versions, sources, places, params, facts,
-                    tuple(indicators), dimensions, classification, coverage)  # fmt: skip
+                    tuple(indicators), dimensions, classification, coverage,
+                    statuses=statuses, interventions=interventions, departments=departments,
+                    functions=functions)  # fmt: skip
     book.provisional = provisional_items(book)
     if ctx.problems:
         raise RulebookError(ctx.problems)
@@ -808,11 +1171,18 @@ def boundary_dates(book: Rulebook) -> list[dt.date]:
     dates = {v.start for v in book.versions}
     for p in book.params.values():
         dates.update(v.start for v in p.values)
-    for r in (*book.facts.values(), *book.indicators):
-        for d in r.definitions:
-            dates.add(d.start)
-            if d.end is not None:
-                dates.add(d.end + dt.timedelta(days=1))
+    spans: list[tuple[dt.date, dt.date | None]] = [
+        (d.start, d.end)
+        for rules in (book.facts.values(), book.indicators, book.statuses, book.interventions)
+        for r in rules
+        for d in r.definitions
+    ]
+    for start, end in spans:
+        dates.add(start)
+        if end is not None:
+            dates.add(end + dt.timedelta(days=1))
+    for dep in book.departments.values():
+        dates.update(n.start for n in dep.names)
     return [when for when in sorted(dates) if any(v.start <= when <= v.end for v in book.versions)]
 
 
@@ -830,6 +1200,33 @@ def _check_resolvable(ctx: _Ctx, r: Resolved) -> None:
         check(d.condition, rule.file, d.citation.line, rule.id)
     for row in r.classification.rows:
         check(row.when, r.classification.file, row.citation.line, f"class row {row.cls}")
+    in_force = {rule.id for rule, _ in r.indicators}
+    status_ids = {s.id for s, _ in r.statuses}
+    post: list[tuple[Status | Intervention, ActionDef]] = [*r.statuses, *r.interventions]
+    for post_rule, ad in post:
+        nodes = [n for n in (ad.when, ad.members, ad.priority) if n is not None]
+        if isinstance(post_rule, Intervention) and post_rule.amount is not None:
+            nodes.append(post_rule.amount.value)
+        for node in nodes:
+            check(node, post_rule.file, ad.citation.line, post_rule.id)
+            for n in c.walk(node):
+                if isinstance(n, c.IndicatorRef) and n.id not in in_force:
+                    ctx.add(post_rule.file, ad.citation.line, f"{post_rule.id} reads indicator '{n.id}', "
+                            f"which is not in force on {r.as_of}",
+                            "end this definition the day before, and start one without it")  # fmt: skip
+                if isinstance(n, c.StatusRef) and n.id not in status_ids:
+                    ctx.add(post_rule.file, ad.citation.line, f"{post_rule.id} reads status '{n.id}', "
+                            f"which has no definition on {r.as_of}")  # fmt: skip
+        if isinstance(post_rule, Intervention):
+            texts = (*post_rule.action.values(), *post_rule.target.values())
+            for name in {m for t in texts for m in PARAM_PLACEHOLDER.findall(t)}:
+                if name not in r.params:
+                    ctx.add(post_rule.file, post_rule.line, f"the text of {post_rule.id} names parameter "
+                            f"'{name}', which has no value on {r.as_of}")  # fmt: skip
+            for code in (post_rule.lead, *post_rule.partners):
+                dep = r.departments.get(code)
+                if dep is not None and not any(n.start <= r.as_of for n in dep.names):
+                    ctx.add(dep.file, dep.line, f"department {code} has no name on {r.as_of}")
     if not r.indicators:
         ctx.add(r.classification.file, 0, f"no indicator is in force on {r.as_of}")
 

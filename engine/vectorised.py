@@ -72,6 +72,19 @@ class UnknownMembers:
 
 
 @dataclass
+class ActionResult:
+    """One intervention over the batch: where its household condition holds, which members it
+    picks (for actions aimed at people), who has priority, and the estimated amount."""
+
+    when: Tri  # households
+    fires: Bools  # households that get the action
+    members: Tri | None = None  # members (the household condition not included)
+    member_fires: Bools | None = None  # members named by the action
+    priority: Tri | None = None
+    amount: Num | None = None  # per household or per member, by the amount's 'per'
+
+
+@dataclass
 class Evaluation:
     indicators: dict[str, Tri]
     deprivation_lo: npt.NDArray[np.int64]
@@ -79,6 +92,8 @@ class Evaluation:
     class_index: npt.NDArray[np.int64]  # row of the classification table, -1 = undecided
     unknown_members: dict[str, list[UnknownMembers]] = field(default_factory=dict)
     member_facts: dict[str, Tri] = field(default_factory=dict)
+    statuses: dict[str, Tri] = field(default_factory=dict)  # household or member arrays
+    actions: dict[str, ActionResult] = field(default_factory=dict)
 
 
 def _age_fields(tables: Tables, as_of: dt.date) -> dict[str, Column]:
@@ -113,10 +128,27 @@ def _age_fields(tables: Tables, as_of: dt.date) -> dict[str, Column]:
     }
 
 
+def months_since(dates: npt.NDArray[Any], as_of: dt.date) -> Floats:
+    """Calendar months from each date to ``as_of``: whole months, plus one half when part of a
+    month more has passed (so ``<= 36`` means "at most 3 years"). NaT gives NaN."""
+    d = dates.astype("datetime64[D]")
+    bad = np.isnat(d)
+    safe = np.where(bad, np.datetime64(as_of, "D"), d)
+    year = safe.astype("datetime64[Y]").astype(np.int64) + 1970
+    month = safe.astype("datetime64[M]").astype(np.int64) % 12 + 1
+    day = (safe - safe.astype("datetime64[M]")).astype(np.int64) + 1
+    whole = (as_of.year - year) * 12 + (as_of.month - month) - (as_of.day < day).astype(np.int64)
+    out = whole + np.where(as_of.day == day, 0.0, 0.5)
+    return np.where(bad, np.nan, out).astype(np.float64)
+
+
 class Evaluator:
-    def __init__(self, resolved: Resolved, tables: Tables) -> None:
+    def __init__(self, resolved: Resolved, tables: Tables, invalid: Bools | None = None) -> None:
         self.r = resolved
         self.tables = tables
+        self.valid = (
+            ~invalid if invalid is not None else np.ones(tables.n_households, dtype=bool)
+        )
         self.n = {"household": tables.n_households, "member": len(tables.member_household)}
         self.member_count = np.bincount(tables.member_household, minlength=tables.n_households)
         self.columns: dict[str, dict[str, Column]] = {
@@ -133,6 +165,9 @@ class Evaluator:
         }
         self.fact_cache: dict[tuple[str, str], Tri] = {}
         self.indicator_tri: dict[str, Tri] = {}
+        self.status_tri: dict[str, Tri] = {}
+        # Indicator results to impose instead of evaluating (what-if analysis in explain).
+        self.indicator_override: dict[str, Tri] = {}
         self.deprivation: Num | None = None
         self._unknown_log: list[UnknownMembers] | None = None
 
@@ -205,6 +240,20 @@ class Evaluator:
         if isinstance(node, c.DeprivationCount):
             assert self.deprivation is not None, "deprivation_count read before indicators"
             return self.deprivation
+        if isinstance(node, c.MonthsSince):
+            col = self.columns[context][node.field]
+            months = months_since(col.values, self.r.as_of)
+            lo = np.where(col.missing, -np.inf, months)
+            hi = np.where(col.missing, np.inf, months)
+            return Num(lo, hi)
+        if isinstance(node, c.IfThen):
+            test = self.cond(node.cond, context)
+            a = self.expr(node.then, context)
+            b = self.expr(node.orelse, context)
+            assert isinstance(a, Num) and isinstance(b, Num)
+            lo = np.where(test.t, a.lo, np.where(test.f, b.lo, np.minimum(a.lo, b.lo)))
+            hi = np.where(test.t, a.hi, np.where(test.f, b.hi, np.maximum(a.hi, b.hi)))
+            return Num(lo, hi)
         raise TypeError(f"not an expression: {node}")
 
     # -- conditions ----------------------------------------------------------------------------
@@ -291,6 +340,14 @@ class Evaluator:
             col = self.columns[context][node.name]
             v = col.values.astype(bool)
             return Tri(v & ~col.missing, ~v & ~col.missing)
+        if isinstance(node, c.IndicatorRef):
+            return self.indicator_tri[node.id]
+        if isinstance(node, c.StatusRef):
+            return self.status_tri[node.id]
+        if isinstance(node, c.OfHousehold):
+            outer = self.cond(node.cond, "household")
+            hh = self.tables.member_household
+            return Tri(outer.t[hh], outer.f[hh])
         if isinstance(node, c.AnyMember | c.NoMember):
             inner = self.member_tri(node.cond)
             ct, cf = self._counts(inner)
@@ -347,7 +404,9 @@ class Evaluator:
         unknown_members: dict[str, list[UnknownMembers]] = {}
         for rule, definition in self.r.indicators:
             self._unknown_log = []
-            self.indicator_tri[rule.id] = self.cond(definition.condition, "household")
+            self.indicator_tri[rule.id] = self.indicator_override.get(
+                rule.id
+            ) or self.cond(definition.condition, "household")
             unknown_members[rule.id] = self._unknown_log
         self._unknown_log = None
         tris = list(self.indicator_tri.values())
@@ -360,10 +419,64 @@ class Evaluator:
             bad = int(np.flatnonzero(hits > 1)[0])
             raise AssertionError(f"classification table overlap at household position {bad}")
         class_index = np.where(hits == 1, np.argmax(rows, axis=0), -1).astype(np.int64)
+        statuses, actions = self.run_post(class_index)
         member_facts = {
             name: tri for (name, ctx), tri in self.fact_cache.items() if ctx == "member"
         }
-        return Evaluation(self.indicator_tri, lo, hi, class_index, unknown_members, member_facts)
+        return Evaluation(self.indicator_tri, lo, hi, class_index, unknown_members, member_facts,
+                          statuses, actions)  # fmt: skip
+
+    def _masked(self, tri: Tri, context: str) -> Tri:
+        valid = self.valid if context == "household" else self.valid[self.tables.member_household]
+        return Tri(tri.t & valid, tri.f & valid)
+
+    def _true(self, context: str) -> Tri:
+        n = self.n[context]
+        return Tri(np.ones(n, dtype=bool), np.zeros(n, dtype=bool))
+
+    def run_post(self, class_index: npt.NDArray[np.int64]) -> tuple[dict[str, Tri],
+                                                                    dict[str, ActionResult]]:  # fmt: skip
+        """Statuses, then interventions, once the class of every household is known."""
+        codes = DOMAIN_CODES["class"]
+        row_class = np.array([codes.index(row.cls) for row in self.r.classification.rows] + [-1],
+                             dtype=np.int16)  # fmt: skip
+        values = row_class[class_index]
+        missing = (values < 0) | ~self.valid
+        self.columns["household"]["class"] = Column("code", values, missing, codes)
+        hh = self.tables.member_household
+        for status, sd in self.r.statuses:
+            when = self.cond(sd.when, "household") if sd.when is not None else self._true(
+                "household")
+            when = self._masked(when, "household")
+            if status.context == "member":
+                assert sd.members is not None
+                who = self.cond(sd.members, "member")
+                tri = Tri(when.t[hh] & who.t, when.f[hh] | who.f)
+                self.status_tri[status.id] = self._masked(tri, "member")
+            else:
+                self.status_tri[status.id] = when
+        actions: dict[str, ActionResult] = {}
+        for action, ad in self.r.interventions:
+            when = self.cond(ad.when, "household") if ad.when is not None else self._true(
+                "household")
+            when = self._masked(when, "household")
+            result = ActionResult(when, when.t.copy())
+            if ad.members is not None:
+                who = self._masked(self.cond(ad.members, "member"), "member")
+                member_fires = when.t[hh] & who.t
+                result.members = who
+                result.member_fires = member_fires
+                result.fires = when.t & (
+                    np.bincount(hh, weights=member_fires, minlength=self.n["household"]) > 0
+                )
+                if ad.priority is not None:
+                    result.priority = self.cond(ad.priority, "member")
+            if action.amount is not None:
+                value = self.expr(action.amount.value, action.amount.per)
+                assert isinstance(value, Num)
+                result.amount = value
+            actions[action.id] = result
+        return dict(self.status_tri), actions
 
 
 def evaluate(resolved: Resolved, tables: Tables) -> Evaluation:

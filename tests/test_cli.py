@@ -72,7 +72,7 @@ def test_example_workbook(tmp_path: Path) -> None:
     )
     assert code == 0, output
     sheets = pd.read_excel(out, sheet_name=None, dtype=str, keep_default_na=False)
-    assert set(sheets) == {"results", "errors", "summary"}
+    assert set(sheets) == {"results", "errors", "summary", "recommendations", "departments"}
     check_against_expected(sheets["results"])
     assert set(sheets["errors"]["sheet"]) == {"ho", "thanh_vien"}
 

@@ -1,0 +1,335 @@
+"""Statuses and recommendations of a classified batch, as tables.
+
+The evaluator has already decided, as columns, which statuses hold and which actions fire for
+which households and members. This module turns those arrays into what people read: a compact
+``statuses`` and ``recommendations`` column per household, one recommendation row per household ×
+action (× member for actions aimed at a person) with the department, trigger, citation and
+estimated amount, and a summary by department. Texts are built once per distinct pattern, never
+once per row.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from engine import conditions as c
+from engine.rulebook import DOMAIN_CODES, Intervention, Resolved
+from engine.vectorised import ActionResult, Evaluation, Evaluator
+from household_models.parse import ParsedBatch
+from household_models.vocab import code_label
+
+RECOMMENDATION_COLUMNS = [
+    "household_id", "district", "commune", "class", "action_id", "action", "action_text",
+    "member_no", "member_name", "priority", "department_code", "department",
+    "department_plan_name", "partners", "trigger", "plan_section", "legal_basis", "provisional",
+    "amount_vnd", "amount_period", "amount_kind", "first_year_vnd", "rulebook_version", "as_of",
+]  # fmt: skip
+PERIOD_FACTOR = {"once": 1, "month": 12, "year": 1}
+PLACEHOLDER = re.compile(r"\{param:([A-Za-z0-9_]+)\}")
+TRIGGER_WORDS = {
+    "vi": {"deprived": "thiếu hụt", "cause": "nguyên nhân"},
+    "en": {"deprived": "deprived", "cause": "cause"},
+}
+
+
+def format_number(value: Any, lang: str = "vi") -> str:
+    """Whole numbers grouped (vi 1.500.000, en 1,500,000); decimals with a comma in Vietnamese
+    (6,6) and a point in English (6.6)."""
+    v = float(value)
+    if v.is_integer():
+        grouped = f"{int(v):,}"
+        return grouped.replace(",", ".") if lang == "vi" else grouped
+    return f"{v:g}".replace(".", ",") if lang == "vi" else f"{v:g}"
+
+
+def action_text(r: Resolved, action: Intervention, lang: str) -> str:
+    def param(match: re.Match[str]) -> str:
+        return format_number(r.param(match[1]), lang)
+
+    return PLACEHOLDER.sub(param, action.action[lang])
+
+
+def department_name(r: Resolved, code: str, function: str, lang: str) -> tuple[str, str]:
+    """(name on the evaluation date, name in the plan) of a department."""
+    dep = r.departments[code]
+    name, _ = dep.name_at(r.as_of, function)
+    return name[lang], dep.plan_name[lang]
+
+
+def legal_basis(r: Resolved, source: str, clause: str, lang: str) -> str:
+    title = r.sources.get(source, {}).get("title", {}).get(lang, source)
+    return f"{title}, {clause}" if clause else str(title)
+
+
+# -- statuses ------------------------------------------------------------------------------------
+
+
+def status_columns(
+    r: Resolved, evaluation: Evaluation, batch: ParsedBatch, lang: str
+) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.object_]]:
+    """Per household: status codes (``low_income_worker[2]`` for members) and their labels."""
+    n = batch.n_households
+    codes_parts: list[pd.DataFrame] = []
+    member_no = batch.members["member_no"].values.astype(np.int64)
+    for order, (status, _) in enumerate(r.statuses):
+        tri = evaluation.statuses[status.id]
+        if status.context == "household":
+            pos = np.flatnonzero(tri.t)
+            nos = np.full(len(pos), "", dtype=object)
+        else:
+            hit = np.flatnonzero(tri.t)
+            frame = pd.DataFrame({"pos": batch.member_household[hit], "no": member_no[hit]})
+            grouped = frame.groupby("pos", sort=True)["no"].agg(
+                lambda s: ",".join(str(x) for x in sorted(s))
+            )
+            pos = grouped.index.to_numpy(dtype=np.int64)
+            nos = grouped.to_numpy(dtype=object)
+        codes_parts.append(pd.DataFrame({"pos": pos, "order": order, "nos": nos}))
+    codes = np.full(n, "", dtype=object)
+    labels = np.full(n, "", dtype=object)
+    if not codes_parts:
+        return codes, labels
+    frame = pd.concat(codes_parts, ignore_index=True).sort_values(["pos", "order"])
+    ids = np.array([s.id for s, _ in r.statuses], dtype=object)
+    names = np.array([s.label[lang] for s, _ in r.statuses], dtype=object)
+    suffix = np.where(frame["nos"].to_numpy() != "", "[" + frame["nos"].astype(str) + "]", "")
+    frame["code"] = ids[frame["order"].to_numpy()] + suffix
+    frame["label"] = names[frame["order"].to_numpy()] + suffix
+    joined = frame.groupby("pos", sort=False).agg(code=("code", "; ".join),
+                                                  label=("label", "; ".join))  # fmt: skip
+    idx = joined.index.to_numpy(dtype=np.int64)
+    codes[idx] = joined["code"].to_numpy()
+    labels[idx] = joined["label"].to_numpy()
+    return codes, labels
+
+
+# -- triggers ------------------------------------------------------------------------------------
+
+
+def _trigger_atoms(node: c.Node | None) -> list[c.Node]:
+    """The parts of a household condition that are worth naming: indicators, statuses, the
+    class, and causes."""
+    if node is None:
+        return []
+    out: list[c.Node] = []
+    for n in c.walk(node):
+        if isinstance(n, c.IndicatorRef | c.StatusRef) or isinstance(n, c.In) and isinstance(n.item, c.FieldRef) and n.item.name == "class" or (isinstance(n, c.Intersects) and isinstance(n.left, c.FieldRef)
+              and isinstance(n.right, c.Literal)):
+            out.append(n)
+    return out
+
+
+def trigger_texts(
+    r: Resolved, ev: Evaluator, action: Intervention, node: c.Node | None,
+    positions: npt.NDArray[np.int64], lang: str,
+) -> npt.NDArray[np.object_]:  # fmt: skip
+    """Why the action fired, for each household position: the named parts that held."""
+    atoms = _trigger_atoms(node)
+    if not atoms or len(positions) == 0:
+        return np.full(len(positions), "", dtype=object)
+    words = TRIGGER_WORDS[lang]
+    indicator_labels = {rule.id: rule.label[lang] for rule, _ in r.indicators}
+    status_labels = {s.id: s.label[lang] for s, _ in r.statuses}
+    keys = np.zeros(len(positions), dtype=np.int64)
+    decoders: list[tuple[int, Any]] = []
+    shift = 0
+    class_col = ev.columns["household"]["class"]
+    for atom in atoms:
+        tri = ev.cond(atom, "household")
+        held = tri.t[positions]
+        if isinstance(atom, c.In):  # the class
+            value = np.where(held, class_col.values[positions].astype(np.int64) + 1, 0)
+            width = 4
+            decoders.append((shift, ("class", width)))
+        elif isinstance(atom, c.Intersects):
+            assert isinstance(atom.left, c.FieldRef) and isinstance(atom.right, c.Literal)
+            domain = DOMAIN_CODES[atom.left.name]
+            lit = sum(1 << domain.index(v) for v in atom.right.value)
+            mask = ev.columns["household"][atom.left.name].values[positions].astype(np.int64)
+            value = np.where(held, mask & lit, 0)
+            width = len(domain)
+            decoders.append((shift, ("codes", width, atom.left.name, domain)))
+        else:
+            value = held.astype(np.int64)
+            width = 1
+            assert isinstance(atom, c.IndicatorRef | c.StatusRef)
+            label = (f"{words['deprived']}: {indicator_labels[atom.id]}"
+                     if isinstance(atom, c.IndicatorRef) else status_labels[atom.id])  # fmt: skip
+            decoders.append((shift, ("flag", width, label)))
+        keys |= value << shift
+        shift += width
+    uniq, inverse = np.unique(keys, return_inverse=True)
+    texts: list[str] = []
+    class_labels = r.classification.classes
+    for key in uniq.tolist():
+        parts: list[str] = []
+        for start, spec in decoders:
+            width = spec[1]
+            value = (key >> start) & ((1 << width) - 1)
+            if not value:
+                continue
+            if spec[0] == "class":
+                parts.append(class_labels[DOMAIN_CODES["class"][value - 1]][lang])
+            elif spec[0] == "codes":
+                names = [code_label(spec[2], code, lang) for i, code in enumerate(spec[3])
+                         if value >> i & 1]  # fmt: skip
+                parts.append(f"{words['cause']}: {' / '.join(names)}")
+            else:
+                parts.append(spec[2])
+        texts.append("; ".join(parts))
+    return np.array(texts, dtype=object)[inverse]
+
+
+# -- recommendations -----------------------------------------------------------------------------
+
+
+def _amounts(result: ActionResult, rows: npt.NDArray[np.int64]) -> Any:
+    if result.amount is None:
+        return pd.array([pd.NA] * len(rows), dtype="Int64")
+    lo = result.amount.lo[rows]
+    hi = result.amount.hi[rows]
+    exact = (lo == hi) & np.isfinite(lo)
+    values = pd.array(np.round(np.where(exact, lo, 0)).astype(np.int64), dtype="Int64")
+    values[~exact] = pd.NA
+    return values
+
+
+def recommendations(
+    r: Resolved, ev: Evaluator, evaluation: Evaluation, batch: ParsedBatch,
+    class_ids: npt.NDArray[np.object_], lang: str,
+) -> pd.DataFrame:  # fmt: skip
+    """One row per household × action, × member where the action names people."""
+    hh_ids = batch.households["household_id"].values
+    district = batch.households["district"]
+    commune = batch.households["commune"]
+    member_no = batch.members["member_no"].values
+    names = batch.members.get("name", None)
+    parts: list[pd.DataFrame] = []
+    for order, (action, ad) in enumerate(r.interventions):
+        result = evaluation.actions[action.id]
+        if result.member_fires is not None:
+            mem_rows = np.flatnonzero(result.member_fires)
+            positions = batch.member_household[mem_rows]
+            nos = pd.array(member_no[mem_rows].astype(np.int64), dtype="Int64")
+            person = (np.where(names.missing[mem_rows], "", names.values[mem_rows]).astype(object)
+                      if names is not None else np.full(len(mem_rows), "", dtype=object))  # fmt: skip
+            priority = (result.priority.t[mem_rows] if result.priority is not None
+                        else np.zeros(len(mem_rows), dtype=bool))  # fmt: skip
+            amount_rows = mem_rows if action.amount and action.amount.per == "member" else positions
+        else:
+            positions = np.flatnonzero(result.fires)
+            nos = pd.array([pd.NA] * len(positions), dtype="Int64")
+            person = np.full(len(positions), "", dtype=object)
+            priority = np.zeros(len(positions), dtype=bool)
+            amount_rows = positions
+        if len(positions) == 0:
+            continue
+        dep_name, dep_plan = department_name(r, action.lead, action.function, lang)
+        partner_names = "; ".join(department_name(r, p, "", lang)[0] for p in action.partners)
+        amount = _amounts(result, amount_rows)
+        factor = PERIOD_FACTOR[action.amount.period] if action.amount else 1
+        first_year = amount * factor if action.amount and action.amount.kind != "loan" else (
+            pd.array([pd.NA] * len(positions), dtype="Int64"))
+        parts.append(pd.DataFrame({
+            "pos": positions,
+            "order": order,
+            "household_id": hh_ids[positions],
+            "district": np.where(district.missing[positions], "", district.values[positions]),
+            "commune": np.where(commune.missing[positions], "", commune.values[positions]),
+            "class": class_ids[positions],
+            "action_id": action.id,
+            "action": action.label[lang],
+            "action_text": action_text(r, action, lang),
+            "member_no": nos,
+            "member_name": person,
+            "priority": priority,
+            "department_code": action.lead,
+            "department": dep_name,
+            "department_plan_name": dep_plan,
+            "partners": partner_names,
+            "trigger": trigger_texts(r, ev, action, ad.when, positions, lang),
+            "plan_section": action.plan_section,
+            "legal_basis": legal_basis(r, ad.citation.source, ad.citation.clause, lang),
+            "provisional": ad.citation.provisional,
+            "amount_vnd": amount,
+            "amount_period": action.amount.period if action.amount else "",
+            "amount_kind": action.amount.kind if action.amount else "",
+            "first_year_vnd": first_year,
+        }))  # fmt: skip
+    if not parts:
+        frame = pd.DataFrame({col: pd.Series(dtype=object) for col in RECOMMENDATION_COLUMNS})
+        frame["pos"] = pd.Series(dtype=np.int64)
+    else:
+        frame = pd.concat(parts, ignore_index=True)
+        frame = frame.sort_values(["pos", "order", "member_no"], kind="stable")
+        frame = frame.drop(columns=["order"]).reset_index(drop=True)
+    frame["rulebook_version"] = r.rulebook_version
+    frame["as_of"] = r.as_of.isoformat()
+    return frame
+
+
+def recommendation_column(frame: pd.DataFrame, n: int) -> npt.NDArray[np.object_]:
+    """Per household: ``action_id`` or ``action_id[member_no,...]``, joined with '; '."""
+    out = np.full(n, "", dtype=object)
+    if frame.empty:
+        return out
+    nos = frame["member_no"].astype("string").fillna("")
+    per_action = (
+        pd.DataFrame({"pos": frame["pos"], "id": frame["action_id"], "no": nos})
+        .groupby(["pos", "id"], sort=False)["no"]
+        .agg(lambda s: ",".join(x for x in s if x))
+        .reset_index()
+    )
+    per_action["token"] = np.where(per_action["no"] != "",
+                                   per_action["id"] + "[" + per_action["no"] + "]",
+                                   per_action["id"])  # fmt: skip
+    joined = per_action.groupby("pos", sort=False)["token"].agg("; ".join)
+    out[joined.index.to_numpy(dtype=np.int64)] = joined.to_numpy()
+    return out
+
+
+def department_summary(frame: pd.DataFrame, r: Resolved, lang: str) -> pd.DataFrame:
+    """Per responsible department (code and the name in force on the evaluation date, which can
+    differ by function after 2025-07-01): households, people named, recommendations, estimated
+    first-year cost (grants, allowances, insurance) and loan volume. Departments with nothing to
+    do are listed with zeros; the last row is the total."""
+    small = pd.DataFrame({
+        "department_code": frame["department_code"].astype(object),
+        "department": frame["department"].astype(object),
+        "pos": frame["pos"].to_numpy(dtype=np.int64),
+        "person": frame["member_no"].notna().to_numpy(),
+        "cost": frame["first_year_vnd"].fillna(0).to_numpy(dtype=np.int64),
+        "loan": np.where(frame["amount_kind"] == "loan",
+                         frame["amount_vnd"].fillna(0).to_numpy(dtype=np.int64), 0),
+        "no_amount": frame["amount_vnd"].isna().to_numpy(),
+    })  # fmt: skip
+    columns = {"households": ("pos", "nunique"), "people": ("person", "sum"),
+               "recommendations": ("pos", "size"), "first_year_cost_vnd": ("cost", "sum"),
+               "loan_volume_vnd": ("loan", "sum"),
+               "recommendations_without_amount": ("no_amount", "sum")}  # fmt: skip
+    grouped = small.groupby(["department_code", "department"], sort=False).agg(**columns)
+    found = {key: row for key, row in zip(grouped.index, grouped.to_dict("records"), strict=True)}
+    zero = dict.fromkeys(columns, 0)
+    rows = []
+    for code, dep in r.departments.items():
+        names = sorted(name for c, name in found if c == code)
+        for name in names or [dep.name_at(r.as_of)[0][lang]]:
+            values = found.get((code, name), zero)
+            rows.append({"department_code": code, "department": name,
+                         "department_plan_name": dep.plan_name[lang],
+                         **{k: int(v) for k, v in values.items()}})  # fmt: skip
+    total = {k: int(v) for k, v in small.agg({c: f for c, f in columns.values()}).items()}
+    rows.append({"department_code": "", "department": "Tất cả" if lang == "vi" else "All",
+                 "department_plan_name": "", "households": int(small["pos"].nunique()),
+                 "people": total["person"], "recommendations": len(small),
+                 "first_year_cost_vnd": total["cost"], "loan_volume_vnd": total["loan"],
+                 "recommendations_without_amount": total["no_amount"]})  # fmt: skip
+    out = pd.DataFrame(rows)
+    out["rulebook_version"] = r.rulebook_version
+    out["as_of"] = r.as_of.isoformat()
+    return out
