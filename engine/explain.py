@@ -205,7 +205,8 @@ class Renderer:
             out.append((2, _w("no_row", lang), "text"))
             for row in cl["rows"]:
                 out.append((2, f"{_w('class_row', lang)} {row['row']} ({row['class']}): "
-                            f"{self.tri(row['because']['value'])}", "text"))  # fmt: skip
+                            f"{self.tri(row['because']['value'])}; {_w('basis', lang)}: "
+                            f"{self.basis(row)}", "text"))  # fmt: skip
                 self.tree(row["because"], 3, out)
         out.append((2, f"{_w('reason', lang)}: {cl['reason'][lang]}", "text"))
         out.append((0, _w("statuses", lang), "heading"))
@@ -282,11 +283,33 @@ class Renderer:
             out.append((1, f"{p['label'][lang]} ({p['name']}) = {text}"
                         f"{' ' + p['unit'] if p.get('unit') else ''}; từ/from {p['from']}; "
                         f"{self.basis(p)}", "text"))  # fmt: skip
+        out.append((0, _w("definitions", lang), "heading"))
+        for fact in facts_used(t):
+            out.append((1, f"{fact['label'][lang]} ({fact['name']}): {self.basis(fact['definition'])}",
+                        "text"))  # fmt: skip
         out.append((0, _w("sources", lang), "heading"))
         for sid in sources_cited(t):
             title = self.sources.get(sid, {}).get("title", {}).get(lang, sid)
             out.append((1, f"{sid}: {title}", "text"))
         return out
+
+
+def facts_used(trace: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every derived fact the trace's condition trees read, once each, sorted by name."""
+    found: dict[str, dict[str, Any]] = {}
+
+    def walk(obj: Any) -> None:
+        if isinstance(obj, dict):
+            if obj.get("op") == "fact":
+                found.setdefault(obj["name"], obj)
+            for v in obj.values():
+                walk(v)
+        elif isinstance(obj, list):
+            for v in obj:
+                walk(v)
+
+    walk(trace)
+    return [found[k] for k in sorted(found)]
 
 
 def render_text(trace: dict[str, Any], sources: dict[str, Any], lang: str = "vi") -> str:

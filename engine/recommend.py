@@ -18,7 +18,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from engine import conditions as c
-from engine.rulebook import DOMAIN_CODES, Intervention, Resolved
+from engine.rulebook import DOMAIN_CODES, FIELD_SPECS, Intervention, Resolved
 from engine.vectorised import ActionResult, Evaluation, Evaluator
 from household_models.parse import ParsedBatch
 from household_models.vocab import code_label
@@ -35,6 +35,23 @@ TRIGGER_WORDS = {
     "vi": {"deprived": "thiếu hụt", "cause": "nguyên nhân"},
     "en": {"deprived": "deprived", "cause": "cause"},
 }
+
+
+def join_by_position(positions: npt.NDArray[np.int64], tokens: npt.NDArray[Any], n: int,
+                     sep: str = "; ") -> npt.NDArray[np.object_]:  # fmt: skip
+    """Join the text tokens of each position, in the given order, without a Python loop over
+    groups: ``np.add.reduceat`` concatenates object arrays in C."""
+    out = np.full(n, "", dtype=object)
+    if len(positions) == 0:
+        return out
+    order = np.argsort(positions, kind="stable")
+    pos = positions[order]
+    tok = np.asarray(tokens, dtype=object)[order]
+    first = np.r_[True, pos[1:] != pos[:-1]]
+    pieces = np.where(first, tok, sep + tok)
+    starts = np.flatnonzero(first)
+    out[pos[starts]] = np.add.reduceat(pieces, starts)
+    return out
 
 
 def format_number(value: Any, lang: str = "vi") -> str:
@@ -72,40 +89,33 @@ def legal_basis(r: Resolved, source: str, clause: str, lang: str) -> str:
 def status_columns(
     r: Resolved, evaluation: Evaluation, batch: ParsedBatch, lang: str
 ) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.object_]]:
-    """Per household: status codes (``low_income_worker[2]`` for members) and their labels."""
+    """Per household: status codes (``low_income_worker[2,3]`` for members) and their labels."""
     n = batch.n_households
-    codes_parts: list[pd.DataFrame] = []
-    member_no = batch.members["member_no"].values.astype(np.int64)
-    for order, (status, _) in enumerate(r.statuses):
+    numbers = batch.members["member_no"].values.astype(np.int64)
+    member_no = numbers.astype(str).astype(object)
+    positions: list[npt.NDArray[np.int64]] = []
+    codes: list[npt.NDArray[np.object_]] = []
+    labels: list[npt.NDArray[np.object_]] = []
+    for status, _ in r.statuses:
         tri = evaluation.statuses[status.id]
         if status.context == "household":
             pos = np.flatnonzero(tri.t)
-            nos = np.full(len(pos), "", dtype=object)
+            suffix = np.full(len(pos), "", dtype=object)
         else:
             hit = np.flatnonzero(tri.t)
-            frame = pd.DataFrame({"pos": batch.member_household[hit], "no": member_no[hit]})
-            grouped = frame.groupby("pos", sort=True)["no"].agg(
-                lambda s: ",".join(str(x) for x in sorted(s))
-            )
-            pos = grouped.index.to_numpy(dtype=np.int64)
-            nos = grouped.to_numpy(dtype=object)
-        codes_parts.append(pd.DataFrame({"pos": pos, "order": order, "nos": nos}))
-    codes = np.full(n, "", dtype=object)
-    labels = np.full(n, "", dtype=object)
-    if not codes_parts:
-        return codes, labels
-    frame = pd.concat(codes_parts, ignore_index=True).sort_values(["pos", "order"])
-    ids = np.array([s.id for s, _ in r.statuses], dtype=object)
-    names = np.array([s.label[lang] for s, _ in r.statuses], dtype=object)
-    suffix = np.where(frame["nos"].to_numpy() != "", "[" + frame["nos"].astype(str) + "]", "")
-    frame["code"] = ids[frame["order"].to_numpy()] + suffix
-    frame["label"] = names[frame["order"].to_numpy()] + suffix
-    joined = frame.groupby("pos", sort=False).agg(code=("code", "; ".join),
-                                                  label=("label", "; ".join))  # fmt: skip
-    idx = joined.index.to_numpy(dtype=np.int64)
-    codes[idx] = joined["code"].to_numpy()
-    labels[idx] = joined["label"].to_numpy()
-    return codes, labels
+            hit = hit[np.argsort(numbers[hit], kind="stable")]  # members in number order
+            nos = join_by_position(batch.member_household[hit], member_no[hit], n, ",")
+            pos = np.flatnonzero(nos != "")
+            suffix = "[" + nos[pos] + "]"
+        positions.append(pos)
+        codes.append(np.asarray(status.id + suffix, dtype=object))
+        labels.append(np.asarray(status.label[lang] + suffix, dtype=object))
+    if not positions:
+        empty = np.full(n, "", dtype=object)
+        return empty, empty.copy()
+    pos_all = np.concatenate(positions)
+    return (join_by_position(pos_all, np.concatenate(codes), n),
+            join_by_position(pos_all, np.concatenate(labels), n))  # fmt: skip
 
 
 # -- triggers ------------------------------------------------------------------------------------
@@ -185,6 +195,38 @@ def trigger_texts(
     return np.array(texts, dtype=object)[inverse]
 
 
+def member_trigger_texts(
+    r: Resolved, ev: Evaluator, node: c.Node | None, rows: npt.NDArray[np.int64], lang: str
+) -> npt.NDArray[np.object_]:  # fmt: skip
+    """Why a member was named: the member statuses, facts and yes/no fields that held."""
+    out = np.full(len(rows), "", dtype=object)
+    if node is None or len(rows) == 0:
+        return out
+    labels: list[str] = []
+    held: list[npt.NDArray[np.bool_]] = []
+    status_labels = {s.id: s.label[lang] for s, _ in r.statuses}
+    for atom in c.walk(node):
+        if isinstance(atom, c.StatusRef):
+            label = status_labels[atom.id]
+        elif isinstance(atom, c.FactRef):
+            label = r.facts[atom.name][0].label[lang]
+        elif isinstance(atom, c.BoolField):
+            spec = FIELD_SPECS["member"][atom.name]
+            label = spec.vi if lang == "vi" else atom.name.replace("_", " ")
+        else:
+            continue
+        labels.append(label)
+        held.append(ev.cond(atom, "member").t[rows])
+    if not labels:
+        return out
+    keys = np.zeros(len(rows), dtype=np.int64)
+    for i, h in enumerate(held):
+        keys |= h.astype(np.int64) << i
+    uniq, inverse = np.unique(keys, return_inverse=True)
+    texts = ["; ".join(lab for i, lab in enumerate(labels) if k >> i & 1) for k in uniq.tolist()]
+    return np.array(texts, dtype=object)[inverse]
+
+
 # -- recommendations -----------------------------------------------------------------------------
 
 
@@ -221,12 +263,14 @@ def recommendations(
             priority = (result.priority.t[mem_rows] if result.priority is not None
                         else np.zeros(len(mem_rows), dtype=bool))  # fmt: skip
             amount_rows = mem_rows if action.amount and action.amount.per == "member" else positions
+            why_member = member_trigger_texts(r, ev, ad.members, mem_rows, lang)
         else:
             positions = np.flatnonzero(result.fires)
             nos = pd.array([pd.NA] * len(positions), dtype="Int64")
             person = np.full(len(positions), "", dtype=object)
             priority = np.zeros(len(positions), dtype=bool)
             amount_rows = positions
+            why_member = np.full(len(positions), "", dtype=object)
         if len(positions) == 0:
             continue
         dep_name, dep_plan = department_name(r, action.lead, action.function, lang)
@@ -252,7 +296,8 @@ def recommendations(
             "department": dep_name,
             "department_plan_name": dep_plan,
             "partners": partner_names,
-            "trigger": trigger_texts(r, ev, action, ad.when, positions, lang),
+            "trigger": _join_parts(trigger_texts(r, ev, action, ad.when, positions, lang),
+                                   why_member),
             "plan_section": action.plan_section,
             "legal_basis": legal_basis(r, ad.citation.source, ad.citation.clause, lang),
             "provisional": ad.citation.provisional,
@@ -273,24 +318,26 @@ def recommendations(
     return frame
 
 
+def _join_parts(a: npt.NDArray[np.object_], b: npt.NDArray[np.object_]) -> npt.NDArray[np.object_]:
+    both = (a != "") & (b != "")
+    return np.where(both, a + "; " + b, np.where(a != "", a, b))
+
+
 def recommendation_column(frame: pd.DataFrame, n: int) -> npt.NDArray[np.object_]:
     """Per household: ``action_id`` or ``action_id[member_no,...]``, joined with '; '."""
-    out = np.full(n, "", dtype=object)
     if frame.empty:
-        return out
-    nos = frame["member_no"].astype("string").fillna("")
-    per_action = (
-        pd.DataFrame({"pos": frame["pos"], "id": frame["action_id"], "no": nos})
-        .groupby(["pos", "id"], sort=False)["no"]
-        .agg(lambda s: ",".join(x for x in s if x))
-        .reset_index()
-    )
-    per_action["token"] = np.where(per_action["no"] != "",
-                                   per_action["id"] + "[" + per_action["no"] + "]",
-                                   per_action["id"])  # fmt: skip
-    joined = per_action.groupby("pos", sort=False)["token"].agg("; ".join)
-    out[joined.index.to_numpy(dtype=np.int64)] = joined.to_numpy()
-    return out
+        return np.full(n, "", dtype=object)
+    pos = frame["pos"].to_numpy(dtype=np.int64)
+    ids = frame["action_id"].to_numpy(dtype=object)
+    nos = frame["member_no"].astype("string").fillna("").to_numpy(dtype=object)
+    # One group per (household, action), in the frame's order (actions in rulebook order).
+    key = np.r_[True, (pos[1:] != pos[:-1]) | (ids[1:] != ids[:-1])].cumsum() - 1
+    n_groups = int(key[-1]) + 1
+    named = nos != ""
+    joined_nos = join_by_position(key[named], nos[named], n_groups, ",")
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    token = np.where(joined_nos != "", ids[starts] + "[" + joined_nos + "]", ids[starts])
+    return join_by_position(pos[starts], token, n)
 
 
 def department_summary(frame: pd.DataFrame, r: Resolved, lang: str) -> pd.DataFrame:

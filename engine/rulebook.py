@@ -775,14 +775,16 @@ def _load_interventions(ctx: _Ctx, sources: dict[str, Any], departments: dict[st
         a = data.get("amount")
         if a is not None and ctx.keys(a, file, ("value", "per", "period", "kind", "label"), (),
                                       f"the amount of {aid}"):  # fmt: skip
+            valid = True
             for key, allowed in (("per", ("household", "member")), ("period", AMOUNT_PERIODS),
                                  ("kind", AMOUNT_KINDS)):  # fmt: skip
                 if a[key] not in allowed:
                     ctx.add(file, a.line_of(key), f"amount {key} '{a[key]}' is not allowed",
                             f"use one of: {', '.join(allowed)}")  # fmt: skip
+                    valid = False
             try:
                 value = c.parse_expression(a["value"], a.line_of("value"))
-                amount = Amount(value, str(a["per"]), str(a["period"]), str(a["kind"]),
+                amount = None if not valid else Amount(value, str(a["per"]), str(a["period"]), str(a["kind"]),
                                 _label(ctx, a["label"], file, "amount label"))  # fmt: skip
             except c.SyntaxProblem as exc:
                 ctx.add(file, exc.line, exc.message, exc.suggestion)

@@ -47,7 +47,11 @@ def find_household(batch: ParsedBatch, household_id: str) -> int:
     hits = np.flatnonzero(ids == household_id)
     if len(hits) == 0:
         known = [str(x) for x in ids[~batch.households["household_id"].missing][:100_000]]
-        close = difflib.get_close_matches(household_id, known, n=3)
+        close = difflib.get_close_matches(household_id, known, n=20, cutoff=0.6)
+        # Among similar ids, prefer those that differ in the fewest positions (a mistyped 0/O).
+        close.sort(key=lambda k: (-sum(a == b for a, b in zip(k, household_id, strict=False)),
+                                  abs(len(k) - len(household_id)), k))  # fmt: skip
+        close = close[:3]
         hint = f" Có phải / did you mean: {', '.join(close)}?" if close else ""
         raise TraceError(f"Không có hộ mã '{household_id}' trong dữ liệu / no household with id "
                          f"'{household_id}' in the input.{hint}")  # fmt: skip
@@ -57,6 +61,8 @@ def find_household(batch: ParsedBatch, household_id: str) -> int:
 def subset_batch(batch: ParsedBatch, pos: int) -> ParsedBatch:
     """The batch reduced to one household and its members (its input errors kept)."""
     members = np.flatnonzero(batch.member_household == pos)
+    # Members in number order, whatever the order of the input rows.
+    members = members[np.argsort(batch.members["member_no"].values[members], kind="stable")]
 
     def take(cols: dict[str, Column], idx: Any) -> dict[str, Column]:
         return {k: Column(v.kind, v.values[idx], v.missing[idx], v.codes) for k, v in cols.items()}

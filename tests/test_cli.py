@@ -38,6 +38,35 @@ def check_against_expected(results: pd.DataFrame) -> None:
         unknown = {c for c in got.columns if "." in c and r[c] == "unknown"}
         assert deprived == set(filter(None, row["deprived"].split(";"))), row["household_id"]
         assert unknown == set(filter(None, row["unknown"].split(";"))), row["household_id"]
+        got_statuses = set(filter(None, str(r["statuses"]).split("; ")))
+        assert got_statuses == set(filter(None, row["statuses"].split(";"))), row["household_id"]
+
+
+def check_recommendations(recs: pd.DataFrame) -> None:
+    """The actions, people, departments and amounts worked by hand in the example files."""
+    exp = pd.read_csv(EXAMPLES / "expected_recommendations.csv", dtype=str,
+                      keep_default_na=False)  # fmt: skip
+    columns = ["household_id", "action_id", "member_no", "department_code", "department",
+               "amount_vnd"]  # fmt: skip
+    got = recs[columns].astype(str).replace({"<NA>": "", "nan": ""})
+    got["member_no"] = got["member_no"].str.replace(r"\.0$", "", regex=True)
+    got["amount_vnd"] = got["amount_vnd"].str.replace(r"\.0$", "", regex=True)
+    as_set = lambda f: set(map(tuple, f[columns].to_numpy().tolist()))  # noqa: E731
+    assert as_set(got) == as_set(exp), (as_set(got) ^ as_set(exp))
+
+
+def check_departments(departments: pd.DataFrame) -> None:
+    """Totals by department agree with the hand-worked actions: 2 houses × 80,000,000 + …"""
+    exp = pd.read_csv(EXAMPLES / "expected_recommendations.csv", dtype=str,
+                      keep_default_na=False)  # fmt: skip
+    by_code = departments.set_index("department_code")
+    for code, part in exp.groupby("department_code"):
+        assert int(by_code.loc[code, "recommendations"]) == len(part), code
+    # first-year cost: housing 3 × 80,000,000; telecom 2 × 500,000; insurance 1,263,600;
+    # disability allowance 12 × 1,000,000 (loans are counted apart: 2 × 100,000,000).
+    total = departments[departments["department"] == "Tất cả"].iloc[0]
+    assert int(total["first_year_cost_vnd"]) == 3 * 80_000_000 + 2 * 500_000 + 1_263_600 + 12_000_000
+    assert int(total["loan_volume_vnd"]) == 2 * 100_000_000
 
 
 def test_example_csv_pair(tmp_path: Path) -> None:
@@ -61,8 +90,14 @@ def test_example_csv_pair(tmp_path: Path) -> None:
     assert "rural, urban" in bad_area["message_vi"] and "rural, urban" in bad_area["message_en"]
     summary = pd.read_csv(tmp_path / "results.summary.csv", dtype=str, keep_default_na=False)
     total = summary[summary["district"] == "Tất cả"]
-    assert total["households"].astype(int).sum() == 14
-    assert "Hộ nghèo" in output and "14 hộ" in output
+    assert total["households"].astype(int).sum() == 18
+    assert "Hộ nghèo" in output and "18 hộ" in output
+    check_recommendations(
+        pd.read_csv(tmp_path / "results.recommendations.csv", dtype=str, keep_default_na=False)
+    )
+    departments = pd.read_csv(tmp_path / "results.departments.csv", dtype=str,
+                              keep_default_na=False)  # fmt: skip
+    check_departments(departments)
 
 
 def test_example_workbook(tmp_path: Path) -> None:
@@ -74,6 +109,8 @@ def test_example_workbook(tmp_path: Path) -> None:
     sheets = pd.read_excel(out, sheet_name=None, dtype=str, keep_default_na=False)
     assert set(sheets) == {"results", "errors", "summary", "recommendations", "departments"}
     check_against_expected(sheets["results"])
+    check_recommendations(sheets["recommendations"])
+    check_departments(sheets["departments"])
     assert set(sheets["errors"]["sheet"]) == {"ho", "thanh_vien"}
 
 

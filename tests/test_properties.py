@@ -52,6 +52,10 @@ members = st.fixed_dictionaries(
         "school_on_track": maybe(st.booleans()),
         "stunted": maybe(st.booleans()),
         "underweight": maybe(st.booleans()),
+        "social_allowance": st.booleans(),
+        "pregnant_or_nursing": st.booleans(),
+        "serious_illness": st.booleans(),
+        "meritorious": st.booleans(),
     }
 )
 households = st.fixed_dictionaries(
@@ -69,6 +73,11 @@ households = st.fixed_dictionaries(
         "latrine": maybe(st.sampled_from(["septic", "biogas", "simple_pit", "none"])),
         "uses_telecom": maybe(st.booleans()),
         "info_devices": st.sampled_from(["", "tv", "smartphone;radio"]),
+        "causes": st.sampled_from(["", "no_land", "no_capital;no_tools", "illness", "no_labour",
+                                   "no_skills;other"]),  # fmt: skip
+        "previous_status": maybe(st.sampled_from(["poor", "near_poor", "average", "not_poor"])),
+        "left_list_on": maybe(st.sampled_from(["2022-06-29", "2022-06-30", "2024-12-31",
+                                               "2025-07-15"])),  # fmt: skip
     }
 )
 cases = st.builds(lambda h, m: {"household": h, "members": m}, households,
@@ -105,7 +114,7 @@ def test_one_more_deprivation_never_improves_the_class(case: dict[str, Any], cha
     assert out["deprivation_count"].iloc[1] >= out["deprivation_count"].iloc[0]
 
 
-COMPARED = ["class", "deprivation_count", "missing", "reason"]
+COMPARED = ["class", "deprivation_count", "missing", "reason", "statuses", "recommendations"]
 
 
 @FAST
@@ -130,3 +139,41 @@ def test_row_order_does_not_matter(batch: list[dict[str, Any]], rnd: Any) -> Non
     mem2 = mem.sample(frac=1, random_state=rnd.randint(0, 10_000)).reset_index(drop=True)
     shuffled = run_frames(hh2, mem2, AS_OF).results.set_index("household_id")
     pd.testing.assert_frame_equal(base.sort_index(), shuffled.sort_index())
+
+
+@FAST
+@given(st.lists(cases, min_size=1, max_size=6))
+def test_every_recommendation_has_a_firing_and_a_citation(batch: list[dict[str, Any]]) -> None:
+    hh, mem = frames(batch)
+    result = run_frames(hh, mem, AS_OF)
+    position = {hid: i for i, hid in enumerate(hh["household_id"])}
+    member_no = result.evaluator.columns["member"]["member_no"].values
+    member_hh = result.evaluator.tables.member_household
+    for rec in result.recommendations.to_dict("records"):
+        assert rec["legal_basis"] and rec["department"] and rec["plan_section"], rec
+        assert rec["trigger"], rec
+        fired = result.evaluation.actions[rec["action_id"]]
+        pos = position[rec["household_id"]]
+        assert fired.when.t[pos] and fired.fires[pos]
+        assert result.results.iloc[pos]["class"] not in ("invalid",)
+        if not pd.isna(rec["member_no"]):
+            assert fired.members is not None and fired.member_fires is not None
+            rows = (member_hh == pos) & (member_no == rec["member_no"])
+            assert fired.members.t[rows].all() and fired.member_fires[rows].all()
+
+
+@FAST
+@given(st.lists(cases, min_size=1, max_size=6))
+def test_an_ok_indicator_never_triggers_its_action(batch: list[dict[str, Any]]) -> None:
+    hh, mem = frames(batch)
+    result = run_frames(hh, mem, AS_OF)
+    in_force = {rule.id for rule, _ in result.resolved.indicators}
+    recs = result.recommendations
+    for action, _ in result.resolved.interventions:
+        addressed = [i for i in action.addresses if i in in_force]
+        if not addressed:
+            continue
+        all_ok = (result.results[addressed] == "ok").all(axis=1)
+        ok_ids = set(hh["household_id"].to_numpy()[all_ok.to_numpy()])
+        fired = set(recs.loc[recs["action_id"] == action.id, "household_id"])
+        assert not (ok_ids & fired), (action.id, ok_ids & fired)

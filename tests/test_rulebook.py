@@ -145,3 +145,63 @@ def test_gap_in_the_classification_table_is_caught(rules: Path) -> None:
         "        - lt: [{field: income_per_capita_vnd}, {param: average_ceiling_vnd, by: {field: area}}]",
     )
     assert "gap on 2021-03-15" in problems(rules)
+
+
+# -- statuses, interventions and departments ----------------------------------------------------
+
+ACTION_MISTAKES = [
+    pytest.param("interventions/water/clean_water.yaml", "lead: agriculture", "lead: agricultur",
+                 "clean_water.yaml:7: unknown department code 'agricultur' (did you mean "
+                 "'agriculture'?)", id="unknown department"),
+    pytest.param("interventions/cause/social_protection.yaml", "function: social_protection",
+                 "function: social_protect", "unknown function 'social_protect'",
+                 id="unknown function"),
+    pytest.param("interventions/cause/social_protection.yaml", "status: without_working_capacity",
+                 "status: without_capacity", "unknown status 'without_capacity'",
+                 id="unknown status"),
+    pytest.param("interventions/water/clean_water.yaml", "indicator: water.source",
+                 "indicator: water.sources", "unknown indicator 'water.sources' (did you mean "
+                 "'water.source'?)", id="unknown indicator"),
+    pytest.param("interventions/information/telecom_support.yaml",
+                 "remains.\"\n    when:\n      all:\n        - in: [{field: class}, [poor, near_poor]]"
+                 "\n        - indicator: information.telecom",
+                 "remains.\"\n    when:\n      all:\n        - in: [{field: class}, [poor, near_poor]]"
+                 "\n        - indicator: information.devices",
+                 "reads indicator 'information.devices', which is not in force on 2027-01-01",
+                 id="indicator out of force"),
+    pytest.param("interventions/employment/job_placement.yaml", "      fact: lacks_decent_job",
+                 "      status: low_income_worker\n", "employment.job_placement reads status "
+                 "'low_income_worker', which has no definition on 2023-11-01",
+                 id="status read before it is in force"),
+    pytest.param("statuses/low_income_worker.yaml", "    members:\n      fact: working_age\n", "",
+                 "low_income_worker is about members: its definition needs 'members'",
+                 id="member status without members"),
+    pytest.param("statuses/newly_escaped.yaml", "        - in: [{field: class}, [average, not_poor]]",
+                 "        - status: escaped_near_poverty",
+                 "statuses are read by interventions only", id="status reads a status"),
+    pytest.param("indicators/water/source.yaml", "deprived_when:\n",
+                 "deprived_when:\n      all:\n        - in: [{field: class}, [poor]]\n        - ",
+                 "the household model has no field 'class'", id="class read before it exists"),
+    pytest.param("interventions/housing/great_solidarity_house.yaml", "[poor, near_poor]]",
+                 "[poorest, near_poor]]", "'poorest' is not a class code (did you mean 'poor'?)",
+                 id="unknown class code"),
+    pytest.param("interventions/credit/vbsp_poor.yaml", "{param:vbsp_rate_poor_pct}",
+                 "{param:vbsp_rate_poor}", "names unknown parameter 'vbsp_rate_poor'",
+                 id="unknown parameter in action text"),
+    pytest.param("departments.yaml", "          social_protection: {vi: \"Sở Y tế\"",
+                 "          social_care: {vi: \"Sở Y tế\"", "unknown function 'social_care'",
+                 id="unknown function in departments"),
+    pytest.param("interventions/allowance/disability.yaml", "  per: member", "  per: person",
+                 "amount per 'person' is not allowed", id="bad amount"),
+]
+
+
+@pytest.mark.parametrize(("file", "old", "new", "message"), ACTION_MISTAKES)
+def test_action_mistakes(rules: Path, file: str, old: str, new: str, message: str) -> None:
+    edit(rules / file, old, new)
+    assert message in problems(rules)
+
+
+def test_provisional_department_names_are_listed(rules: Path) -> None:
+    edit(rules / "coverage.yaml", "  - department:information@2025-07-01\n", "")
+    assert "provisional fact 'department:information@2025-07-01' is not listed" in problems(rules)
