@@ -240,7 +240,9 @@ def rules_check(rules_dir: Path | None) -> None:
         click.echo(str(exc), err=True)
         sys.exit(1)
     click.echo(f"rulebook OK: {len(book.indicators)} indicators, {len(book.params)} parameters, "
-               f"{len(book.facts)} facts, versions "
+               f"{len(book.facts)} facts, {len(book.statuses)} statuses, "
+               f"{len(book.interventions)} interventions, {len(book.departments)} departments, "
+               "versions "
                + ", ".join(f"{v.id} ({v.start}…{v.end})" for v in book.versions)
                + f"; content hash {book.content_hash}")  # fmt: skip
 
@@ -263,8 +265,48 @@ def rules_coverage(rules_dir: Path | None) -> None:
 @click.argument("rule_id")
 @click.option("--as-of", "as_of", callback=_date, default=None, help="show the definition in force")
 def rules_show(rule_id: str, as_of: dt.date | None) -> None:
-    """Show an indicator, fact or parameter by id, with its citations."""
+    """Show an indicator, fact, parameter, status, intervention or department by id.
+
+    \b
+    Examples:
+      giamngheo rules show health.insurance
+      giamngheo rules show health.insurance_support --as-of 2025-06-30
+      giamngheo rules show labour
+    """
     book = default_rulebook()
+    action = next((a for a in (*book.interventions, *book.statuses) if a.id == rule_id), None)
+    if action is not None:
+        kind = "status" if action in book.statuses else "intervention"
+        click.echo(f"{kind} {action.id}: {action.label['vi']} / {action.label['en']}  "
+                   f"({action.file})")  # fmt: skip
+        from engine.rulebook import Intervention
+
+        if isinstance(action, Intervention):
+            click.echo(f"  lead: {action.lead}{' (' + action.function + ')' if action.function else ''}"
+                       f"; partners: {', '.join(action.partners) or '-'}; plan section "
+                       f"{action.plan_section}; addresses: {', '.join(action.addresses) or '-'}")  # fmt: skip
+            click.echo(f"  {action.action['vi']}")
+            if action.amount is not None:
+                a = action.amount
+                click.echo(f"  amount: {a.kind} per {a.per}, {a.period}: {a.value}")
+        for d in action.definitions:
+            if as_of and not d.holds(as_of):
+                continue
+            flag = " [provisional]" if d.citation.provisional else ""
+            click.echo(f"  {d.start} … {d.end or ''}: {d.citation.source} {d.citation.clause}{flag}")
+            for name, node in (("when", d.when), ("members", d.members), ("priority", d.priority)):
+                if node is not None:
+                    click.echo(f"    {name}: {node}")
+        return
+    dep = book.departments.get(rule_id)
+    if dep is not None:
+        click.echo(f"department {dep.code}: {dep.plan_name['vi']} (plan)  ({dep.file})")
+        for n in dep.names:
+            flag = " [provisional]" if n.citation.provisional else ""
+            extra = "; ".join(f"{fn}: {lab['vi']}" for fn, lab in n.by_function.items())
+            click.echo(f"  from {n.start}: {n.name['vi']}{' (' + extra + ')' if extra else ''}  "
+                       f"{n.citation.source} {n.citation.clause}{flag}")  # fmt: skip
+        return
     rule = next((r for r in (*book.indicators, *book.facts.values()) if r.id == rule_id), None)
     if rule is not None:
         click.echo(f"{rule.kind} {rule.id}: {rule.label['vi']} / {rule.label['en']}  ({rule.file})")
