@@ -15,6 +15,7 @@ from rich.table import Table
 
 from engine import OutputError, RulebookError, classify, default_rulebook, load_rulebook
 from engine.outputs import output_paths, write_result
+from engine.recommend import format_number
 from engine.rulebook import provisional_items
 from household_models import SurveyReadError, parse_batch, read_survey
 
@@ -116,6 +117,14 @@ def classify_cmd(inputs: tuple[Path, ...], output: Path, as_of: dt.date, lang: s
         f"{len(result.results)} hộ / households, {result.n_members} thành viên / members, "
         f"{n_err} lỗi đầu vào / input errors; {result.resolved.version.label['vi']} "
         f"({result.resolved.rulebook_version}), ngày đánh giá / as of {as_of}; {elapsed:.1f} s",
+        markup=False,
+    )
+    total = result.departments.iloc[-1]
+    console.print(
+        f"{int(total['recommendations'])} đề xuất hỗ trợ / recommendations cho "
+        f"{int(total['households'])} hộ / households; chi phí ước tính năm đầu / estimated "
+        f"first-year cost {format_number(int(total['first_year_cost_vnd']))} đồng; "
+        f"vốn vay / loans {format_number(int(total['loan_volume_vnd']))} đồng",
         markup=False,
     )
     for path in written:
