@@ -71,15 +71,39 @@ def main() -> None:
     default=None,
     help="rulebook folder (default: the bundled rules/)",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["vectorised", "durable"]),
+    default="vectorised",
+    show_default=True,
+    help="vectorised (fast, whole batch) or durable (durable_rules, household by household)",
+)
+@click.option(
+    "--verify",
+    type=click.FloatRange(0, 1),
+    default=0.01,
+    show_default=True,
+    help="share of households re-evaluated on durable_rules as a cross-check (0 disables)",
+)
+@click.option(
+    "--processes",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="worker processes for durable_rules (default: the number of CPUs)",
+)
 def classify_cmd(inputs: tuple[Path, ...], output: Path, as_of: dt.date, lang: str,
-                 rules_dir: Path | None) -> None:  # fmt: skip
+                 rules_dir: Path | None, engine: str, verify: float,
+                 processes: int | None) -> None:  # fmt: skip
     """Classify every household of a survey batch.
 
     \b
     Examples:
       giamngheo classify survey.xlsx -o results.xlsx --as-of 2025-06-30
       giamngheo classify households.csv members.csv -o results.csv --as-of 2025-06-30
+      giamngheo classify survey.xlsx -o results.xlsx --as-of 2025-06-30 --engine durable
+      giamngheo classify survey.parquet -o results.parquet --as-of 2025-06-30 --verify 0
     """
+    import os
     console = Console(stderr=True)
     started = time.perf_counter()
     try:
@@ -99,7 +123,8 @@ def classify_cmd(inputs: tuple[Path, ...], output: Path, as_of: dt.date, lang: s
             task = progress.add_task("Kiểm tra dữ liệu / validating", total=3)
             batch = parse_batch(raw)
             progress.update(task, advance=1, description="Phân loại / classifying")
-            result = classify(batch, book, as_of, lang=lang)
+            result = classify(batch, book, as_of, lang=lang, engine=engine, verify=verify,
+                              processes=processes or os.cpu_count() or 1)  # fmt: skip
             progress.update(task, advance=1, description="Ghi kết quả / writing")
             written = write_result(result, output)
             progress.update(task, advance=1)
@@ -127,9 +152,17 @@ def classify_cmd(inputs: tuple[Path, ...], output: Path, as_of: dt.date, lang: s
         f"vốn vay / loans {format_number(int(total['loan_volume_vnd']))} đồng",
         markup=False,
     )
+    if result.verified:
+        what = ("bộ máy durable_rules / durable_rules engine" if engine == "durable" else
+                "kiểm tra chéo / cross-check on durable_rules")  # fmt: skip
+        console.print(f"{what}: {result.verified} hộ / households, {result.disagreements} khác biệt "
+                      "/ disagreements", markup=False,
+                      style="red" if result.disagreements else None)  # fmt: skip
     for path in written:
         console.print(f"→ {path}", markup=False)
     log.info("classified %d households", len(result.results))
+    if result.disagreements:
+        sys.exit(1)
 
 
 @main.command("explain")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -38,6 +39,9 @@ class BatchResult:
     recommendations: pd.DataFrame
     departments: pd.DataFrame
     evaluator: Evaluator
+    engine: str = "vectorised"
+    verified: int = 0  # households evaluated on durable_rules
+    disagreements: int = 0
 
     @property
     def class_counts(self) -> dict[str, int]:
@@ -163,12 +167,34 @@ def _reasons(
     return out
 
 
-def classify(batch: ParsedBatch, book: Rulebook, as_of: dt.date, lang: str = "vi") -> BatchResult:
-    """Classify every household of a parsed batch on the evaluation date ``as_of``."""
+def classify(batch: ParsedBatch, book: Rulebook, as_of: dt.date, lang: str = "vi",
+             engine: str = "vectorised", verify: float = 0.0, processes: int = 1,
+             seed: int = 0) -> BatchResult:  # fmt: skip
+    """Classify every household of a parsed batch on the evaluation date ``as_of``.
+
+    ``engine="durable"`` takes every decision (indicators, class, statuses, actions and the
+    members they name) from the durable_rules evaluator, household by household; ``verify``
+    re-evaluates that fraction of the households on durable_rules and reports each disagreement
+    with the vectorised evaluator as an error (``engine_disagreement``).
+    """
     resolved = book.resolve(as_of)
     tables = Tables(batch.households, batch.members, batch.member_household, batch.n_households)
     ev = Evaluator(resolved, tables, batch.household_invalid)
     evaluation = ev.run()
+    checked: list[int] = []
+    disagreements: list[Any] = []
+    if engine == "durable" or verify > 0:
+        from engine.agreement import compare, durable_evaluation, run_durable, sample_positions
+
+        if engine == "durable":
+            checked = list(range(batch.n_households))
+        else:
+            checked = sample_positions(batch, verify, seed)
+        outcomes = run_durable(resolved, batch, checked, processes)
+        checked = sorted(outcomes)
+        disagreements = compare(resolved, evaluation, batch, outcomes)
+        if engine == "durable":
+            evaluation = durable_evaluation(resolved, evaluation, batch, outcomes)
     cls = resolved.classification
     invalid = batch.household_invalid
     row_classes = np.array([row.cls for row in cls.rows] + [cls.undecided], dtype=object)
@@ -205,9 +231,26 @@ def classify(batch: ParsedBatch, book: Rulebook, as_of: dt.date, lang: str = "vi
     results["as_of"] = as_of.isoformat()
     summary = summarise(results, batch, resolved)
     departments = department_summary(recs, resolved, lang)
-    return BatchResult(results, batch.errors, summary, resolved, evaluation,
+    errors = batch.errors
+    if disagreements:
+        errors = pd.concat([errors, _disagreement_errors(disagreements, batch)],
+                           ignore_index=True)  # fmt: skip
+    return BatchResult(results, errors, summary, resolved, evaluation,
                        len(batch.member_household), recs.drop(columns=["pos"]),
-                       departments, ev)  # fmt: skip
+                       departments, ev, engine, len(checked), len(disagreements))  # fmt: skip
+
+
+def _disagreement_errors(items: list[Any], batch: ParsedBatch) -> pd.DataFrame:
+    ids = batch.households["household_id"].values
+    return pd.DataFrame([{
+        "file": "", "sheet": "", "row": batch.household_rows[d.position], "column": d.what,
+        "value": f"vectorised={d.vectorised}; durable={d.durable}",
+        "household_id": ids[d.position], "member_no": "", "code": "engine_disagreement",
+        "message_vi": f"Hai bộ máy suy luận cho kết quả khác nhau ở {d.what}: lỗi của phần mềm, "
+                      "hãy báo cho nhóm phát triển.",
+        "message_en": f"The two evaluators disagree on {d.what}: a software error; please "
+                      "report it.",
+    } for d in items])  # fmt: skip
 
 
 def summarise(results: pd.DataFrame, batch: ParsedBatch, r: Resolved) -> pd.DataFrame:

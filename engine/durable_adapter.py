@@ -42,6 +42,7 @@ Measured limits of durable-rules 2.0.28 and how this module meets them (each has
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import math
@@ -340,16 +341,16 @@ class Compiler:
             guard = atom("here", jand(ga, gb))
             if op in ("lt", "le"):
                 strict = op == "lt"
-                t = self._less(ahi, blo, strict)
-                f = self._less(bhi, alo, not strict)  # lt: F ⇔ alo ≥ bhi; le: F ⇔ alo > bhi
+                ft = self._less(ahi, blo, strict)
+                ff = self._less(bhi, alo, not strict)  # lt: F ⇔ alo ≥ bhi; le: F ⇔ alo > bhi
             else:
                 both_exact = alo == ahi and blo == bhi
                 if not both_exact:
                     raise CompileError("eq/ne on intervals is not compiled")
-                eq = f_and(self._less(ahi, blo, False), self._less(blo, ahi, False))
-                ne = f_or(self._less(ahi, blo, True), self._less(bhi, alo, True))
-                t, f = (eq, ne) if op == "eq" else (ne, eq)
-            out = f_or(out, f_and(guard, self._pick(t, f, pol, context)))
+                feq = f_and(self._less(ahi, blo, False), self._less(blo, ahi, False))
+                fne = f_or(self._less(ahi, blo, True), self._less(bhi, alo, True))
+                ft, ff = (feq, fne) if op == "eq" else (fne, feq)
+            out = f_or(out, f_and(guard, self._pick(ft, ff, pol, context)))
         return out
 
     def _pick(self, t: Formula, f: Formula, pol: str, context: str) -> Formula:
@@ -810,10 +811,9 @@ class _Session:
         if key in self.asserted:
             return
         self.asserted.add(key)
-        try:
+        # No rule may read this derived fact (e.g. the class 'incomplete'): nothing to do then.
+        with contextlib.suppress(durable_engine.MessageNotHandledException):
             closure.assert_fact(fact)
-        except durable_engine.MessageNotHandledException:
-            pass  # no rule reads this derived fact (e.g. the class 'incomplete'): nothing to do
 
     def fire(self, closure: Any, rule_name: str, kind: str, ident: str,
              ev: DurableEvaluator) -> None:  # fmt: skip
@@ -866,3 +866,41 @@ def _matches(closure: Any) -> Iterator[tuple[str, Any]]:
     m = getattr(closure, "_m", None)
     if isinstance(m, dict):
         yield from sorted(m.items())
+
+
+# -- batches in worker processes --------------------------------------------------------------
+
+_WORKER: dict[str, Any] = {}
+
+
+def _worker_evaluate(chunk: list[tuple[int, Household]]) -> list[tuple[int, DurableOutcome]]:
+    evaluator = _WORKER.get("evaluator")
+    if evaluator is None:
+        evaluator = _WORKER["evaluator"] = DurableEvaluator(_WORKER["resolved"])
+    out = []
+    for position, hh in chunk:
+        outcome = evaluator.evaluate(hh)
+        if not _WORKER.get("keep_firings"):
+            outcome.firings = []
+        out.append((position, outcome))
+    return out
+
+
+def evaluate_households(resolved: Resolved, households: list[tuple[int, Household]],
+                        processes: int = 1, keep_firings: bool = False,
+                        chunk: int = 200) -> dict[int, DurableOutcome]:  # fmt: skip
+    """Evaluate (position, household) pairs on durable_rules, in ``processes`` worker processes
+    (the engine holds the GIL), each with its own host; sessions are deleted as they finish, so
+    memory stays flat whatever the batch size."""
+    _WORKER.clear()
+    _WORKER.update(resolved=resolved, keep_firings=keep_firings)
+    chunks = [households[i : i + chunk] for i in range(0, len(households), chunk)]
+    if processes <= 1 or len(chunks) <= 1:
+        return {p: o for part in chunks for p, o in _worker_evaluate(part)}
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    with context.Pool(processes) as pool:
+        parts = pool.map(_worker_evaluate, chunks, chunksize=1)
+    _WORKER.clear()
+    return {p: o for part in parts for p, o in part}

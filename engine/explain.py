@@ -274,6 +274,13 @@ class Renderer:
             out.append((1, _w("nothing_changes", lang), "text"))
         if cl["missing"]:
             out.append((1, _w("missing_inputs", lang, fields=", ".join(cl["missing"])), "item"))
+        dr = t.get("durable_rules")
+        if dr:
+            agrees = _w("agrees", lang) if dr["agrees"] else _w("disagrees", lang)
+            out.append((1, f"{_w('firing_order', lang)} (durable_rules): {agrees}", "item"))
+            for k, f in enumerate(dr["firings"], 1):
+                matched = ", ".join(f["matched"])
+                out.append((2, f"{k}. {f['kind']} {f['id']} ← {matched}", "tree"))
         out.append((0, _w("parameters", lang), "heading"))
         for p in t["parameters"]:
             value: Any = p["value"]

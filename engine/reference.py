@@ -264,7 +264,7 @@ class _Ctx:
                 v = self.value(node.left.name, context, i)
                 if v is None:
                     return None
-                return (v == node.right.value) == (node.op == "eq")
+                return bool((v == node.right.value) == (node.op == "eq"))
             a = self.num(node.left, context, i)
             b = self.num(node.right, context, i)
             op = node.op

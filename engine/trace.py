@@ -460,6 +460,7 @@ def build_trace(batch: ParsedBatch, book: Rulebook, as_of: dt.date,
         recs.append(entry)
     trace["recommendations"] = recs
     trace["not_recommended"] = not_recs
+    trace["durable_rules"] = durable_firings(r, one)
     changes = what_would_change(r, one, cls, builder)
     for change in changes:
         change["to_label"] = r.classification.classes[change["to"]]
@@ -475,6 +476,24 @@ def build_trace(batch: ParsedBatch, book: Rulebook, as_of: dt.date,
                        "from": pv.start.isoformat(), **_citation(pv.citation)})  # fmt: skip
     trace["parameters"] = params
     return Explained(trace, result)
+
+
+def durable_firings(r: Resolved, one: ParsedBatch) -> dict[str, Any]:
+    """The household evaluated again on durable_rules: the rules in the order they fired, and
+    whether its decisions equal the vectorised ones."""
+    from engine.agreement import compare, run_durable
+    from engine.vectorised import Evaluator
+
+    outcomes = run_durable(r, one, [0], keep_firings=True)
+    tables = Tables(one.households, one.members, one.member_household, 1)
+    evaluation = Evaluator(r, tables, one.household_invalid).run()
+    firings = []
+    for name, matched in outcomes[0].firings:
+        kind, _, rest = name.partition(":")
+        ident = rest.rsplit(":", 1)[0] if rest else ""
+        facts = [m.get("t") + (f"#{m['no']}" if "no" in m else "") for m in matched if "t" in m]
+        firings.append({"rule": name, "kind": kind, "id": ident, "matched": facts})
+    return {"agrees": not compare(r, evaluation, one, outcomes), "firings": firings}
 
 
 def sources_cited(trace: dict[str, Any]) -> list[str]:
