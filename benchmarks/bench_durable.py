@@ -26,6 +26,11 @@ from engine.agreement import compare, run_durable  # noqa: E402
 from household_models import parse_batch, read_survey  # noqa: E402
 
 
+def current_rss_mb() -> float:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * resource.getpagesize() / 2**20
+
+
 def children_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
@@ -35,6 +40,9 @@ def main() -> None:
     parser.add_argument("--households", type=int, default=100_000)
     parser.add_argument("--processes", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--rss-every", type=int, default=0,
+                        help="also evaluate in this process and print the resident memory every N "
+                        "households (flat after warm-up means no leak)")  # fmt: skip
     args = parser.parse_args()
     hh, mem = synthetic(args.households, args.seed)
     with tempfile.TemporaryDirectory() as tmp:
@@ -50,6 +58,17 @@ def main() -> None:
     n = batch.n_households
     print(f"households={n} members={len(batch.member_household)}; vectorised classify (all "
           f"outputs) {vectorised:.2f} s = {n / vectorised:,.0f} households/s")
+    if args.rss_every:
+        from engine.durable_adapter import DurableEvaluator
+        from engine.reference import from_batch
+
+        evaluator = DurableEvaluator(result.resolved)
+        valid = [p for p in range(n) if not batch.household_invalid[p]]
+        for start in range(0, len(valid), args.rss_every):
+            for household in from_batch(batch, valid[start : start + args.rss_every]):
+                evaluator.evaluate(household)
+            print(f"  after {min(start + args.rss_every, len(valid)):>9,} households: resident "
+                  f"{current_rss_mb():.0f} MB", flush=True)
     for processes in args.processes:
         started = time.perf_counter()
         outcomes = run_durable(result.resolved, batch, list(range(n)), processes)
