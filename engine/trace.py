@@ -491,7 +491,7 @@ def durable_firings(r: Resolved, one: ParsedBatch) -> dict[str, Any]:
     for name, matched in outcomes[0].firings:
         kind, _, rest = name.partition(":")
         ident = rest.rsplit(":", 1)[0] if rest else ""
-        facts = [m.get("t") + (f"#{m['no']}" if "no" in m else "") for m in matched if "t" in m]
+        facts = [str(m["t"]) + (f"#{m['no']}" if "no" in m else "") for m in matched if "t" in m]
         firings.append({"rule": name, "kind": kind, "id": ident, "matched": facts})
     return {"agrees": not compare(r, evaluation, one, outcomes), "firings": firings}
 
