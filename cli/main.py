@@ -251,6 +251,51 @@ def explain_cmd(inputs: tuple[Path, ...], household_id: str | None, as_of: dt.da
     console.print(f"→ {output}", markup=False)
 
 
+@main.command("sample")
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
+              help="households file (.parquet, .csv or .xlsx); members go beside it")  # fmt: skip
+@click.option("--households", type=click.IntRange(1, 20_000_000), default=None,
+              help="number of households (spread over the districts as in the plan)")
+@click.option("--province", is_flag=True, help="the plan's full count for the year "
+              "(418,246 households for 2025)")  # fmt: skip
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--year", type=click.IntRange(2021, 2025), default=2025, show_default=True,
+              help="the plan's year whose district poverty rates the sample reproduces")
+@click.option("--noise", type=click.FloatRange(0, 0.05), default=0.002, show_default=True,
+              help="share of households given a missing or invalid value (0 for none)")
+def sample_cmd(output: Path, households: int | None, province: bool, seed: int, year: int,
+               noise: float) -> None:  # fmt: skip
+    """Write a synthetic Hưng Yên survey batch (deterministic for a seed).
+
+    \b
+    Examples:
+      giamngheo sample -o survey.parquet --province --seed 1 --year 2022
+      giamngheo sample -o sample.xlsx --households 2000
+    """
+    from engine.outputs import write_tables
+    from engine.sample import generate
+
+    if province == (households is not None):
+        raise click.UsageError("give exactly one of --households N or --province")
+    suffix = output.suffix.lower()
+    if suffix not in (".parquet", ".csv", ".xlsx"):
+        raise click.BadParameter("use .parquet, .csv or .xlsx", param_hint="-o")
+    hh, mem = generate(None if province else households, year=year, seed=seed, noise=noise)
+    if suffix == ".xlsx":
+        written = write_tables({"households": hh, "members": mem}, output, workbook=True)
+    else:
+        members = output.with_name(f"{output.stem}.members{suffix}")
+        written = write_tables({"households": hh, "members": mem}, output,
+                               paths={"households": output, "members": members})  # fmt: skip
+    click.echo(f"{len(hh):,} hộ / households, {len(mem):,} thành viên / members (năm / year "
+               f"{year}, seed {seed})")  # fmt: skip
+    for path in written:
+        click.echo(f"→ {path}")
+    inputs = " ".join(str(p) for p in written)
+    click.echo(f"giamngheo classify {inputs} -o results{suffix if suffix != '.xlsx' else '.xlsx'}"
+               f" --as-of {year}-06-30")  # fmt: skip
+
+
 def _print_counts(
     console: Console, counts: dict[str, int], labels: dict[str, dict[str, str]]
 ) -> None:

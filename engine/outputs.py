@@ -116,3 +116,34 @@ def write_text(path: Path, text: str) -> Path:
     tmp = _atomic(path, write)
     os.replace(tmp, path)
     return path
+
+
+def write_tables(tables: dict[str, pd.DataFrame], path: Path, *, workbook: bool = False,
+                 paths: dict[str, Path] | None = None) -> list[Path]:
+    """Write named tables atomically: as sheets of one workbook, or one file each."""
+    if workbook:
+        if max(len(frame) for frame in tables.values()) > EXCEL_MAX_ROWS:
+            raise OutputError(f"{path}: quá nhiều dòng cho Excel / too many rows for Excel; "
+                              "use .parquet or .csv")  # fmt: skip
+
+        def write_xlsx(tmp: Path) -> None:
+            with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+                for name, frame in tables.items():
+                    frame.to_excel(writer, sheet_name=name, index=False)
+
+        tmp = _atomic(path, write_xlsx)
+        os.replace(tmp, path)
+        return [path]
+    assert paths is not None
+    staged = []
+    try:
+        for name, frame in tables.items():
+            staged.append((_atomic(paths[name], _table_writer(frame, paths[name])), paths[name]))
+    except BaseException:
+        for tmp, _ in staged:
+            with suppress(FileNotFoundError):
+                tmp.unlink()
+        raise
+    for tmp, target in staged:
+        os.replace(tmp, target)
+    return [target for _, target in staged]

@@ -142,6 +142,21 @@ def months_since(dates: npt.NDArray[Any], as_of: dt.date) -> Floats:
     return np.where(bad, np.nan, out).astype(np.float64)
 
 
+class _Clock:
+    def __init__(self, out: dict[str, float] | None) -> None:
+        import time
+
+        self.out = out
+        self.now = time.perf_counter
+        self.last = self.now()
+
+    def lap(self, name: str) -> None:
+        t = self.now()
+        if self.out is not None:
+            self.out[name] = self.out.get(name, 0.0) + t - self.last
+        self.last = t
+
+
 class Evaluator:
     def __init__(self, resolved: Resolved, tables: Tables, invalid: Bools | None = None) -> None:
         self.r = resolved
@@ -400,7 +415,14 @@ class Evaluator:
 
     # -- the pipeline ----------------------------------------------------------------------------
 
-    def run(self) -> Evaluation:
+    def run(self, timings: dict[str, float] | None = None) -> Evaluation:
+        """Indicators, class, statuses and actions; ``timings`` (if given) receives the seconds
+        spent in each phase (member facts, indicators, class, statuses, recommendations)."""
+        clock = _Clock(timings)
+        for name, (fact, _) in self.r.facts.items():
+            if fact.context == "member":  # once per batch, whatever reads them
+                self.cond(c.FactRef(name), "member")
+        clock.lap("member_facts")
         unknown_members: dict[str, list[UnknownMembers]] = {}
         for rule, definition in self.r.indicators:
             self._unknown_log = []
@@ -413,13 +435,15 @@ class Evaluator:
         lo = np.sum([t.t for t in tris], axis=0).astype(np.int64)
         hi = len(tris) - np.sum([t.f for t in tris], axis=0).astype(np.int64)
         self.deprivation = Num(lo.astype(np.float64), hi.astype(np.float64))
+        clock.lap("indicators")
         rows = [self.cond(row.when, "household").t for row in self.r.classification.rows]
         hits = np.sum(rows, axis=0)
         if (hits > 1).any():
             bad = int(np.flatnonzero(hits > 1)[0])
             raise AssertionError(f"classification table overlap at household position {bad}")
         class_index = np.where(hits == 1, np.argmax(rows, axis=0), -1).astype(np.int64)
-        statuses, actions = self.run_post(class_index)
+        clock.lap("class")
+        statuses, actions = self.run_post(class_index, clock)
         member_facts = {
             name: tri for (name, ctx), tri in self.fact_cache.items() if ctx == "member"
         }
@@ -434,8 +458,8 @@ class Evaluator:
         n = self.n[context]
         return Tri(np.ones(n, dtype=bool), np.zeros(n, dtype=bool))
 
-    def run_post(self, class_index: npt.NDArray[np.int64]) -> tuple[dict[str, Tri],
-                                                                    dict[str, ActionResult]]:  # fmt: skip
+    def run_post(self, class_index: npt.NDArray[np.int64], clock: _Clock | None = None
+                 ) -> tuple[dict[str, Tri], dict[str, ActionResult]]:  # fmt: skip
         """Statuses, then interventions, once the class of every household is known."""
         codes = DOMAIN_CODES["class"]
         row_class = np.array([codes.index(row.cls) for row in self.r.classification.rows] + [-1],
@@ -455,6 +479,8 @@ class Evaluator:
                 self.status_tri[status.id] = self._masked(tri, "member")
             else:
                 self.status_tri[status.id] = when
+        if clock is not None:
+            clock.lap("statuses")
         actions: dict[str, ActionResult] = {}
         for action, ad in self.r.interventions:
             when = self.cond(ad.when, "household") if ad.when is not None else self._true(
@@ -476,6 +502,8 @@ class Evaluator:
                 assert isinstance(value, Num)
                 result.amount = value
             actions[action.id] = result
+        if clock is not None:
+            clock.lap("recommendations")
         return dict(self.status_tri), actions
 
 

@@ -1,0 +1,75 @@
+"""The synthetic province: deterministic, in the survey format, and calibrated to the plan."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from engine import classify, default_rulebook
+from engine.sample import generate
+from household_models import parse_batch, read_survey
+from tests.test_cli import run
+
+# Poor-household rates per former district, 2022 results (%), from the plan's Appendix 01.
+PLAN_2022 = {"Phù Cừ": 2.21, "Tiên Lữ": 2.09, "TP Hưng Yên": 0.81, "Kim Động": 1.74,
+             "Ân Thi": 3.79, "Khoái Châu": 2.26, "Yên Mỹ": 1.83, "Mỹ Hào": 1.27,
+             "Văn Lâm": 1.42, "Văn Giang": 1.00}  # fmt: skip
+PLAN_2025 = {"Phù Cừ": 0.65, "Tiên Lữ": 0.55, "TP Hưng Yên": 0.37, "Kim Động": 0.49,
+             "Ân Thi": 0.73, "Khoái Châu": 0.52, "Yên Mỹ": 0.47, "Mỹ Hào": 0.36,
+             "Văn Lâm": 0.38, "Văn Giang": 0.37}  # fmt: skip
+
+
+def classified(tmp_path: Path, households: int, year: int, noise: float = 0.002) -> pd.DataFrame:
+    hh, mem = generate(households, year=year, seed=7, noise=noise)
+    hh.to_parquet(tmp_path / "h.parquet")
+    mem.to_parquet(tmp_path / "m.parquet")
+    batch = parse_batch(read_survey([tmp_path / "h.parquet", tmp_path / "m.parquet"]))
+    result = classify(batch, default_rulebook(), dt.date(year, 6, 30), verify=0)
+    return result.results
+
+
+@pytest.mark.parametrize(("year", "plan"), [(2022, PLAN_2022), (2025, PLAN_2025)])
+def test_classifying_the_sample_reproduces_the_plan_rates(tmp_path: Path, year: int,
+                                                          plan: dict[str, float]) -> None:  # fmt: skip
+    results = classified(tmp_path, 60_000, year)
+    assert set(results["district"]) == set(plan)
+    for district, group in results.groupby("district"):
+        rate = 100 * (group["class"] == "poor").mean()
+        assert abs(rate - plan[str(district)]) <= 0.15, (district, rate)
+    counts = results["class"].value_counts()
+    assert counts["near_poor"] > counts["poor"] and counts["average"] > 0
+    assert counts["invalid"] > 0  # the errors path runs
+
+
+def test_the_sample_is_deterministic() -> None:
+    a = generate(3_000, seed=3)
+    b = generate(3_000, seed=3)
+    c = generate(3_000, seed=4)
+    pd.testing.assert_frame_equal(a[0], b[0])
+    pd.testing.assert_frame_equal(a[1], b[1])
+    assert not a[0]["income_per_capita_vnd"].equals(c[0]["income_per_capita_vnd"])
+
+
+def test_noise_never_changes_the_poor(tmp_path: Path) -> None:
+    clean = classified(tmp_path, 20_000, 2022, noise=0)
+    noisy = classified(tmp_path, 20_000, 2022, noise=0.02)
+    assert (clean["class"] == "poor").sum() == (noisy["class"] == "poor").sum()
+    assert (clean["class"] == "invalid").sum() == 0 < (noisy["class"] == "invalid").sum()
+
+
+def test_sample_command(tmp_path: Path) -> None:
+    out = tmp_path / "s.parquet"
+    code, text = run("sample", "-o", str(out), "--households", "1500", "--seed", "2")
+    assert code == 0, text
+    members = tmp_path / "s.members.parquet"
+    assert len(pd.read_parquet(out)) == 1500 and members.exists()
+    code, text = run("classify", str(out), str(members), "-o", str(tmp_path / "r.csv"),
+                     "--as-of", "2025-06-30", "--verify", "0")  # fmt: skip
+    assert code == 0, text
+    code, text = run("sample", "-o", str(tmp_path / "x.xlsx"), "--households", "300")
+    assert code == 0 and (tmp_path / "x.xlsx").exists()
+    code, text = run("sample", "-o", str(out), "--households", "10", "--province")
+    assert code == 2 and "exactly one" in text
