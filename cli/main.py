@@ -48,7 +48,8 @@ def main() -> None:
     "--output",
     required=True,
     type=click.Path(path_type=Path),
-    help="results file: .xlsx (sheets results, errors, summary), .csv or .parquet",
+    help="results file: .xlsx (sheets results, errors, summary, recommendations, departments), "
+    ".csv or .parquet (one file per table beside it)",
 )
 @click.option(
     "--as-of",
@@ -62,7 +63,7 @@ def main() -> None:
     type=click.Choice(["vi", "en"]),
     default="vi",
     show_default=True,
-    help="language of the reason column",
+    help="language of the texts: reasons, actions, triggers, department names",
 )
 @click.option(
     "--rules",
@@ -101,7 +102,8 @@ def classify_cmd(inputs: tuple[Path, ...], output: Path, as_of: dt.date, lang: s
       giamngheo classify survey.xlsx -o results.xlsx --as-of 2025-06-30
       giamngheo classify households.csv members.csv -o results.csv --as-of 2025-06-30
       giamngheo classify survey.xlsx -o results.xlsx --as-of 2025-06-30 --engine durable
-      giamngheo classify survey.parquet -o results.parquet --as-of 2025-06-30 --verify 0
+      giamngheo classify survey.parquet survey.members.parquet -o results.parquet \\
+          --as-of 2025-06-30 --verify 0
     """
     import os
     console = Console(stderr=True)
