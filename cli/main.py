@@ -7,6 +7,7 @@ import logging
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
@@ -92,9 +93,16 @@ def main() -> None:
     default=None,
     help="worker processes for durable_rules (default: the number of CPUs)",
 )
+@click.option(
+    "--chunk-size",
+    type=click.IntRange(1000, None),
+    default=None,
+    help="classify a Parquet pair larger than memory this many households at a time "
+    "(same results; output .parquet or .csv)",
+)
 def classify_cmd(inputs: tuple[Path, ...], output: Path, as_of: dt.date, lang: str,
                  rules_dir: Path | None, engine: str, verify: float,
-                 processes: int | None) -> None:  # fmt: skip
+                 processes: int | None, chunk_size: int | None) -> None:  # fmt: skip
     """Classify every household of a survey batch.
 
     \b
@@ -116,6 +124,10 @@ def classify_cmd(inputs: tuple[Path, ...], output: Path, as_of: dt.date, lang: s
         sys.exit(3)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--as-of") from None
+    if chunk_size is not None:
+        _classify_in_chunks(console, list(inputs), output, book, as_of, chunk_size, lang,
+                            verify, processes or os.cpu_count() or 1, started)  # fmt: skip
+        return
     try:
         output_paths(output)  # reject an unsupported output name before any work
         raw = read_survey(list(inputs))
@@ -296,6 +308,44 @@ def sample_cmd(output: Path, households: int | None, province: bool, seed: int, 
     inputs = " ".join(str(p) for p in written)
     click.echo(f"giamngheo classify {inputs} -o results{suffix if suffix != '.xlsx' else '.xlsx'}"
                f" --as-of {year}-06-30")  # fmt: skip
+
+
+def _classify_in_chunks(console: Console, inputs: list[Path], output: Path, book: Any,
+                        as_of: dt.date, chunk_size: int, lang: str, verify: float,
+                        processes: int, started: float) -> None:  # fmt: skip
+    from engine.chunked import classify_chunked
+
+    try:
+        with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                      console=console, transient=True) as progress:  # fmt: skip
+            task = progress.add_task("Phân loại theo nhóm / classifying in chunks", total=None)
+
+            def step(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
+
+            out = classify_chunked(inputs, output, book, as_of, chunk_size, lang, verify,
+                                   processes, step)  # fmt: skip
+    except SurveyReadError as exc:
+        console.print("Không đọc được đầu vào / cannot read the input", style="red")
+        console.print(str(exc), markup=False)
+        sys.exit(2)
+    except OutputError as exc:
+        console.print(str(exc), markup=False)
+        sys.exit(2)
+    summary = out["summary"]
+    total = summary[summary["district"] == "Tất cả"]
+    counts = {str(c): int(h) for c, h in zip(total["class"], total["households"], strict=True)}
+    _print_counts(console, counts, book.resolve(as_of).classification.classes)
+    console.print(f"{out['households']} hộ / households, {out['members']} thành viên / members; "
+                  f"{time.perf_counter() - started:.1f} s", markup=False)  # fmt: skip
+    if out["verified"]:
+        console.print(f"kiểm tra chéo / cross-check on durable_rules: {out['verified']} hộ / "
+                      f"households, {out['disagreements']} khác biệt / disagreements",
+                      markup=False)  # fmt: skip
+    for path in out["written"]:
+        console.print(f"→ {path}", markup=False)
+    if out["disagreements"]:
+        sys.exit(1)
 
 
 def _print_counts(

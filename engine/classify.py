@@ -232,6 +232,8 @@ def classify(batch: ParsedBatch, book: Rulebook, as_of: dt.date, lang: str = "vi
     summary = summarise(results, batch, resolved)
     departments = department_summary(recs, resolved, lang)
     errors = batch.errors
+    errors = errors.sort_values(["file", "sheet", "row", "column"], kind="stable",
+                                na_position="first").reset_index(drop=True)  # fmt: skip
     if disagreements:
         errors = pd.concat([errors, _disagreement_errors(disagreements, batch)],
                            ignore_index=True)  # fmt: skip
@@ -255,10 +257,14 @@ def _disagreement_errors(items: list[Any], batch: ParsedBatch) -> pd.DataFrame:
 
 def summarise(results: pd.DataFrame, batch: ParsedBatch, r: Resolved) -> pd.DataFrame:
     """Households per class, by district and in total, with the share of each class."""
-    classes = list(r.classification.classes)
     district_col = batch.households["district"]
     district = pd.Series(district_col.values, dtype=object).fillna("").astype(str)
-    frame = pd.DataFrame({"district": district.to_numpy(), "class": results["class"].to_numpy()})
+    return summary_table(district.to_numpy(), results["class"].to_numpy(), r)
+
+
+def summary_table(district: Any, classes_of: Any, r: Resolved) -> pd.DataFrame:
+    classes = list(r.classification.classes)
+    frame = pd.DataFrame({"district": district, "class": classes_of})
     counts = frame.groupby(["district", "class"]).size().unstack(fill_value=0)
     counts = counts.reindex(columns=classes, fill_value=0)
     counts.loc[ALL_DISTRICTS["vi"]] = counts.sum(axis=0)

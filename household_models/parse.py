@@ -326,7 +326,9 @@ def _id_errors(
     errors.add(table, pos, header, vals, [code] * len(pos), msgs, ids, member_nos)
 
 
-def parse_batch(raw: RawBatch) -> ParsedBatch:
+def parse_batch(raw: RawBatch, duplicate_ids: set[str] | None = None) -> ParsedBatch:
+    """Validate a raw batch. ``duplicate_ids``: household ids known to be duplicated elsewhere
+    (another chunk of the same batch), treated as duplicates here too."""
     errors = _Errors()
     hh, hh_invalid, hh_headers, hh_ids = _parse_table(
         raw.households, HOUSEHOLD_SPECS, errors, "household_id"
@@ -340,6 +342,8 @@ def parse_batch(raw: RawBatch) -> ParsedBatch:
                "missing_id", hh_ids, errors)  # fmt: skip
     id_series = pd.Series(hh_ids, dtype=object)
     dup = id_series.duplicated(keep=False).to_numpy() & ~no_id
+    if duplicate_ids:
+        dup |= id_series.isin(duplicate_ids).to_numpy() & ~no_id
     _id_errors(raw.households, hh_id_spec, hh_headers["household_id"], dup, "duplicate_household",
                hh_ids, errors)  # fmt: skip
     hh_invalid |= no_id | dup

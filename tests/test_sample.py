@@ -73,3 +73,32 @@ def test_sample_command(tmp_path: Path) -> None:
     assert code == 0 and (tmp_path / "x.xlsx").exists()
     code, text = run("sample", "-o", str(out), "--households", "10", "--province")
     assert code == 2 and "exactly one" in text
+
+
+def test_chunks_give_the_same_results(tmp_path: Path) -> None:
+    """A batch classified 700 households at a time equals one run: results, recommendations,
+    summary, departments, and the errors (as a set, with the file's row numbers), including a
+    household id repeated in another chunk, an orphan member and members in shuffled order."""
+    hh, mem = generate(3_000, seed=5, noise=0.01)
+    hh.loc[2_500, "household_id"] = hh.loc[10, "household_id"]
+    orphan = pd.DataFrame({"household_id": ["NOPE-1"], "member_no": [1], "sex": ["male"],
+                           "age": [30], "health_insurance": [True]})  # fmt: skip
+    mem = pd.concat([mem, orphan], ignore_index=True).sample(frac=1, random_state=1)
+    hh.to_parquet(tmp_path / "h.parquet")
+    mem.reset_index(drop=True).to_parquet(tmp_path / "m.parquet")
+    inputs = [str(tmp_path / "h.parquet"), str(tmp_path / "m.parquet")]
+    for out, extra in (("a", []), ("b", ["--chunk-size", "1000"]), ("c", ["--chunk-size", "1000"])):
+        suffix = ".csv" if out == "c" else ".parquet"
+        code, text = run("classify", *inputs, "-o", str(tmp_path / f"{out}{suffix}"),
+                         "--as-of", "2025-06-30", "--verify", "0", *extra)  # fmt: skip
+        assert code == 0, text
+    for name in ("", ".errors", ".summary", ".recommendations", ".departments"):
+        a = pd.read_parquet(tmp_path / f"a{name}.parquet")
+        b = pd.read_parquet(tmp_path / f"b{name}.parquet")
+        if name == ".errors":
+            assert set(a["code"]) >= {"duplicate_household", "orphan_member", "out_of_range"}
+            a, b = (f.sort_values(["file", "row", "column", "code"]).reset_index(drop=True)
+                    for f in (a, b))  # fmt: skip
+        pd.testing.assert_frame_equal(a, b)
+    c = pd.read_csv(tmp_path / "c.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert len(c) == 3_000 and list(c["class"]) == list(pd.read_parquet(tmp_path / "a.parquet")["class"])
