@@ -169,7 +169,7 @@ def _reasons(
 
 def classify(batch: ParsedBatch, book: Rulebook, as_of: dt.date, lang: str = "vi",
              engine: str = "vectorised", verify: float = 0.0, processes: int = 1,
-             seed: int = 0) -> BatchResult:  # fmt: skip
+             seed: int = 0, resolved: Resolved | None = None) -> BatchResult:  # fmt: skip
     """Classify every household of a parsed batch on the evaluation date ``as_of``.
 
     ``engine="durable"`` takes every decision (indicators, class, statuses, actions and the
@@ -177,7 +177,7 @@ def classify(batch: ParsedBatch, book: Rulebook, as_of: dt.date, lang: str = "vi
     re-evaluates that fraction of the households on durable_rules and reports each disagreement
     with the vectorised evaluator as an error (``engine_disagreement``).
     """
-    resolved = book.resolve(as_of)
+    resolved = resolved if resolved is not None else book.resolve(as_of)
     tables = Tables(batch.households, batch.members, batch.member_household, batch.n_households)
     ev = Evaluator(resolved, tables, batch.household_invalid)
     evaluation = ev.run()

@@ -308,7 +308,7 @@ class _Ctx:
                 return None if res is None else not res
             return res
         if isinstance(node, c.IndicatorRef):
-            return self.indicators[node.id]
+            return self.indicators.get(node.id, False)  # off in a scenario: not deprived
         if isinstance(node, c.StatusRef):
             if context == "member":
                 return self.member_statuses[node.id][i]

@@ -356,7 +356,11 @@ class Evaluator:
             v = col.values.astype(bool)
             return Tri(v & ~col.missing, ~v & ~col.missing)
         if isinstance(node, c.IndicatorRef):
-            return self.indicator_tri[node.id]
+            tri = self.indicator_tri.get(node.id)
+            if tri is None:  # switched off by a scenario: it no longer counts as a deprivation
+                n = self.n[context]
+                return Tri(np.zeros(n, dtype=bool), np.ones(n, dtype=bool))
+            return tri
         if isinstance(node, c.StatusRef):
             return self.status_tri[node.id]
         if isinstance(node, c.OfHousehold):
