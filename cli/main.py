@@ -272,8 +272,8 @@ def explain_cmd(inputs: tuple[Path, ...], household_id: str | None, as_of: dt.da
               help="scenario YAML (repeat for several); see examples/scenarios/")  # fmt: skip
 @click.option("--as-of", "as_of", required=True, callback=_date, help="evaluation date (ISO)")
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
-              help="report workbook (.xlsx): classes, transitions, indicators, costs, "
-              "alkire_foster, movers")  # fmt: skip
+              help="report: .xlsx (classes, transitions, indicators, costs, alkire_foster, "
+              "movers) or .html (a page with charts that opens offline)")  # fmt: skip
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
 def simulate_cmd(inputs: tuple[Path, ...], scenario_files: tuple[Path, ...], as_of: dt.date,
                  output: Path, lang: str) -> None:  # fmt: skip
@@ -289,8 +289,9 @@ def simulate_cmd(inputs: tuple[Path, ...], scenario_files: tuple[Path, ...], as_
     from engine.simulate import simulate
 
     console = Console(stderr=True)
-    if output.suffix.lower() != ".xlsx":
-        raise click.BadParameter("the report is an .xlsx workbook", param_hint="-o")
+    if output.suffix.lower() not in (".xlsx", ".html"):
+        raise click.BadParameter("the report is an .xlsx workbook or an .html page",
+                                 param_hint="-o")  # fmt: skip
     book = default_rulebook()
     try:
         scenarios = [load_scenario(p, book) for p in scenario_files]
@@ -303,7 +304,13 @@ def simulate_cmd(inputs: tuple[Path, ...], scenario_files: tuple[Path, ...], as_
     except SurveyReadError as exc:
         console.print(str(exc), markup=False)
         sys.exit(2)
-    written = write_tables(result.tables, output, workbook=True)
+    if output.suffix.lower() == ".html":
+        from engine.outputs import write_text
+        from engine.simulate_report import render_html
+
+        written = [write_text(output, render_html(result, lang))]
+    else:
+        written = write_tables(result.tables, output, workbook=True)
     for sid, res in result.scenarios.items():
         moved = int((res.results["class"].to_numpy()
                      != result.baseline.results["class"].to_numpy()).sum())  # fmt: skip

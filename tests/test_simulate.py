@@ -150,3 +150,16 @@ def test_simulate_command(tmp_path: Path) -> None:
     assert set(sheets) == {"classes", "transitions", "indicators", "costs", "alkire_foster",
                            "movers"}  # fmt: skip
     assert set(sheets["movers"]["household_id"]) == {"HY-004", "HY-015"}
+
+
+def test_html_report_is_self_contained(tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    code, text = run("simulate", str(EXAMPLES / "survey.xlsx"), "--scenario",
+                     str(EXAMPLES / "scenarios" / "rural_line_1800k.yaml"), "--as-of",
+                     "2025-06-30", "-o", str(out))  # fmt: skip
+    assert code == 0, text
+    page = out.read_text("utf-8")
+    assert page.startswith("<!DOCTYPE html>") and page.count("<svg") == 2
+    assert "Tỷ lệ hộ nghèo theo huyện" in page and "Chuyển đổi phân loại" in page
+    assert not any(marker in page for marker in ("src=", "href=", "<script", "http"))
+    assert "rural_line_1800k: 2</li>" in page  # HY-004 and HY-015 move
