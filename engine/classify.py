@@ -213,13 +213,8 @@ def classify(batch: ParsedBatch, book: Rulebook, as_of: dt.date, lang: str = "vi
     count[invalid] = pd.NA
     results["deprivation_count"] = count
     results["class"] = class_ids
-    results["class_vi"] = (
-        np.array([cls.classes[c]["vi"] for c in cls.classes], dtype=object)[
-            np.array([list(cls.classes).index(c) for c in class_ids], dtype=np.int64)
-        ]
-        if len(class_ids)
-        else np.array([], dtype=object)
-    )
+    vi_labels = {c: label["vi"] for c, label in cls.classes.items()}
+    results["class_vi"] = pd.Series(class_ids, dtype=object).map(vi_labels).to_numpy(dtype=object)
     results["reason"] = _reasons(resolved, evaluation, batch, class_ids, lang)
     results["statuses"], results["statuses_text"] = status_columns(resolved, evaluation, batch,
                                                                    lang)  # fmt: skip

@@ -49,22 +49,32 @@ def alkire_foster(result: BatchResult, district: np.ndarray, label: str) -> pd.D
     valid = ~(result.results["class"] == result.resolved.classification.invalid).to_numpy()
     deprived = np.column_stack([result.evaluation.indicators[i].t for i in ids]).astype(float)
     score = deprived.sum(axis=1) / d
-    poor = score >= AF_CUTOFF / d
+    poor = (score >= AF_CUTOFF / d) & valid
+    names = sorted(set(district[valid]))
+    code = np.full(len(district), len(names), dtype=np.int64)  # invalid rows: a spare bin
+    lookup = {name: k for k, name in enumerate(names)}
+    code[valid] = [lookup[x] for x in district[valid]]
+    bins = len(names) + 1
+
+    def per_district(weights: np.ndarray) -> np.ndarray:
+        counts = np.bincount(code, weights=weights, minlength=bins)[: len(names)]
+        return np.append(counts, counts.sum())
+
+    n = per_district(valid.astype(float))
+    q = per_district(poor.astype(float))
+    s = per_district(np.where(poor, score, 0.0))
+    censored = [per_district(deprived[:, j] * poor) for j in range(d)]
     rows = []
-    groups = [(name, (district == name) & valid) for name in sorted(set(district[valid]))]
-    groups.append((ALL_DISTRICTS["vi"], valid))
-    for name, mask in groups:
-        n = int(mask.sum())
-        q = int((poor & mask).sum())
-        h = q / n if n else 0.0
-        a = float(score[poor & mask].mean()) if q else 0.0
+    for k, name in enumerate([*names, ALL_DISTRICTS["vi"]]):
+        h = q[k] / n[k] if n[k] else 0.0
+        a = s[k] / q[k] if q[k] else 0.0
         m0 = h * a
-        row = {"scenario": label, "district": name or "(không ghi)", "households": n,
+        row = {"scenario": label, "district": name or "(không ghi)", "households": int(n[k]),
                "k": f"{AF_CUTOFF}/{d}", "H": round(h, 6), "A": round(a, 6),
                "M0": round(m0, 6)}  # fmt: skip
         for j, ind in enumerate(ids):
-            censored = float((deprived[:, j] * (poor & mask)).sum()) / n if n else 0.0
-            row[f"contribution:{ind}"] = round(censored / d / m0, 6) if m0 else 0.0
+            share = censored[j][k] / n[k] if n[k] else 0.0
+            row[f"contribution:{ind}"] = round(share / d / m0, 6) if m0 else 0.0
         rows.append(row)
     out = pd.DataFrame(rows)
     out["note"] = "phân tích, không phải phân loại theo luật / analytics, not legal status"
