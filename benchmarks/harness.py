@@ -121,9 +121,10 @@ def durable_and_baselines(folder: Path) -> dict[str, float]:
     ceiling = [r.param("average_ceiling_vnd")[area.codes[int(a)]] if a >= 0 else 0
                for a in area.values.tolist()]  # fmt: skip
     got: list[str] = []
+    k = int(r.param("deprivation_cutoff"))
     rules = {
-        "poor": {"all": [{"m": {"$and": [{"$lte": {"gap": 0}}, {"$gte": {"dep": 3}}]}}]},
-        "near_poor": {"all": [{"m": {"$and": [{"$lte": {"gap": 0}}, {"$lt": {"dep": 3}}]}}]},
+        "poor": {"all": [{"m": {"$and": [{"$lte": {"gap": 0}}, {"$gte": {"dep": k}}]}}]},
+        "near_poor": {"all": [{"m": {"$and": [{"$lte": {"gap": 0}}, {"$lt": {"dep": k}}]}}]},
         "average": {"all": [{"m": {"$and": [{"$gt": {"gap": 0}}, {"$lte": {"gap2": 0}}]}}]},
         "not_poor": {"all": [{"m": {"$gt": {"gap2": 0}}}]},
     }

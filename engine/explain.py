@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from engine.rulebook import FIELD_SPECS
-from engine.trace import sources_cited
+from engine.trace import dicts_in, sources_cited
 from household_models.vocab import code_label
 
 Line = tuple[int, str, str]  # indent, text, kind (heading | text | tree)
@@ -304,18 +304,9 @@ class Renderer:
 def facts_used(trace: dict[str, Any]) -> list[dict[str, Any]]:
     """Every derived fact the trace's condition trees read, once each, sorted by name."""
     found: dict[str, dict[str, Any]] = {}
-
-    def walk(obj: Any) -> None:
-        if isinstance(obj, dict):
-            if obj.get("op") == "fact":
-                found.setdefault(obj["name"], obj)
-            for v in obj.values():
-                walk(v)
-        elif isinstance(obj, list):
-            for v in obj:
-                walk(v)
-
-    walk(trace)
+    for node in dicts_in(trace):
+        if node.get("op") == "fact":
+            found.setdefault(node["name"], node)
     return [found[k] for k in sorted(found)]
 
 

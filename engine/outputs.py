@@ -79,32 +79,9 @@ def write_result(result: BatchResult, path: Path) -> list[Path]:
     tables = {"results": result.results, "errors": result.errors, "summary": result.summary,
               "recommendations": result.recommendations, "departments": result.departments}  # fmt: skip
     targets = output_paths(path)
-    staged: list[tuple[Path, Path]] = []
-    try:
-        if path.suffix.lower() == ".xlsx":
-            if max(len(frame) for frame in tables.values()) > EXCEL_MAX_ROWS:
-                raise OutputError(
-                    f"{path}: quá nhiều dòng cho một trang Excel; hãy ghi ra .csv hoặc .parquet / "
-                    "too many rows for an Excel sheet; write .csv or .parquet instead"
-                )
-
-            def write_xlsx(tmp: Path) -> None:
-                with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-                    for name, frame in tables.items():
-                        frame.to_excel(writer, sheet_name=name, index=False)
-
-            staged.append((_atomic(path, write_xlsx), path))
-        else:
-            for name, target in targets.items():
-                staged.append((_atomic(target, _table_writer(tables[name], target)), target))
-    except BaseException:
-        for tmp, _ in staged:
-            with suppress(FileNotFoundError):
-                tmp.unlink()
-        raise
-    for tmp, target in staged:
-        os.replace(tmp, target)
-    return [target for _, target in staged]
+    if path.suffix.lower() == ".xlsx":
+        return write_tables(tables, path, workbook=True)
+    return write_tables(tables, path, paths=targets)
 
 
 def write_text(path: Path, text: str) -> Path:
@@ -123,8 +100,10 @@ def write_tables(tables: dict[str, pd.DataFrame], path: Path, *, workbook: bool 
     """Write named tables atomically: as sheets of one workbook, or one file each."""
     if workbook:
         if max(len(frame) for frame in tables.values()) > EXCEL_MAX_ROWS:
-            raise OutputError(f"{path}: quá nhiều dòng cho Excel / too many rows for Excel; "
-                              "use .parquet or .csv")  # fmt: skip
+            raise OutputError(
+                f"{path}: quá nhiều dòng cho một trang Excel; hãy ghi ra .csv hoặc .parquet / "
+                "too many rows for an Excel sheet; write .csv or .parquet instead"
+            )
 
         def write_xlsx(tmp: Path) -> None:
             with pd.ExcelWriter(tmp, engine="openpyxl") as writer:

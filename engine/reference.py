@@ -19,6 +19,7 @@ from typing import Any
 
 from engine import conditions as c
 from engine.rulebook import DOMAIN_CODES, Resolved
+from household_models.parse import decode
 
 INF = math.inf
 Tri = bool | None
@@ -322,20 +323,8 @@ CLASS_CODES = DOMAIN_CODES["class"]
 
 
 def _decode(col: Any, i: int) -> Any:
-    if col.missing[i]:
-        return None
-    v = col.values[i]
-    if col.kind == "bool":
-        return bool(v)
-    if col.kind in ("int", "number"):
-        return float(v)
-    if col.kind == "code":
-        return col.codes[int(v)]
-    if col.kind == "codes":
-        return {code for j, code in enumerate(col.codes) if int(v) >> j & 1}
-    if col.kind == "date":
-        return dt.date.fromisoformat(str(v.astype("datetime64[D]")))
-    return v
+    value = decode(col, i)
+    return set(value) if col.kind == "codes" and value is not None else value
 
 
 def from_batch(batch: Any, positions: list[int] | None = None) -> list[Household]:

@@ -24,6 +24,7 @@ Everything is vectorised with NumPy; one seed gives the same files on any machin
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,8 +38,6 @@ PROVINCE_2025 = 418_246
 # Parameters of the draw (assumptions for a plausible Red River Delta population, not law).
 NEAR_POOR_FACTOR, NEAR_POOR_BASE, AVERAGE_SHARE = 1.3, 0.008, 0.07
 URBAN_SHARE = {"TP Hưng Yên": 0.65, "Mỹ Hào": 0.35, "Văn Giang": 0.2, "Văn Lâm": 0.15}
-LINE = {"rural": 1_500_000, "urban": 2_000_000}
-CEILING = {"rural": 2_250_000, "urban": 3_000_000}
 HOUSEHOLD_DEPRIVERS = ["housing.quality", "housing.area", "water.source", "water.latrine",
                        "information.telecom", "information.devices"]  # fmt: skip
 CAUSES = ["no_land", "no_capital", "no_labour", "no_tools", "no_knowledge", "no_skills",
@@ -110,8 +109,13 @@ def generate(households: int | None = None, *, year: int = 2025, seed: int = 1,
     names = np.array([d.name for d in districts], dtype=object)
     urban_p = np.array([URBAN_SHARE.get(d.name, 0.05) for d in districts])[district_idx]
     area = where(rng.random(n) < urban_p, "urban", "rural").astype(object)
-    line = where(area == "urban", LINE["urban"], LINE["rural"]).astype(np.float64)
-    ceiling = where(area == "urban", CEILING["urban"], CEILING["rural"]).astype(np.float64)
+    # The income line and ceiling of the year come from the rulebook (Decree 07/2021).
+    from engine.rulebook import default_rulebook
+
+    standard = default_rulebook().resolve(dt.date(year, 6, 30))
+    lines, ceilings = standard.param("income_line_vnd"), standard.param("average_ceiling_vnd")
+    line = where(area == "urban", lines["urban"], lines["rural"]).astype(np.float64)
+    ceiling = where(area == "urban", ceilings["urban"], ceilings["rural"]).astype(np.float64)
     is_poor, is_near = target == "poor", target == "near_poor"
     is_avg, is_not = target == "average", target == "not_poor"
     income = np.empty(n, dtype=np.float64)

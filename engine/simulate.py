@@ -9,8 +9,8 @@ under each scenario's overlay, and returns tidy DataFrames (one row per observat
 * ``indicators``: scenario × indicator: households deprived, baseline and scenario;
 * ``costs``: scenario × department × action: recommendations, first-year cost, loan volume,
   baseline and scenario;
-* ``alkire_foster``: scenario (and baseline) × district: H, A, M0 with k = 3 of the indicators in
-  force (equal weights) and each indicator's contribution; analytics, not legal status;
+* ``alkire_foster``: scenario (and baseline) × district: H, A, M0 with k = the rulebook's
+  deprivation cut-off of the indicators in force (equal weights) and each indicator's contribution; analytics, not legal status;
 * ``movers``: the households that change class (id, district, from → to).
 """
 
@@ -26,8 +26,6 @@ from engine.classify import ALL_DISTRICTS, BatchResult, classify
 from engine.rulebook import Rulebook
 from engine.scenario import Scenario
 from household_models.parse import ParsedBatch
-
-AF_CUTOFF = 3  # k = 3 of the indicators (DOMAIN.md §2: poor from 3 deprivations)
 
 
 @dataclass
@@ -49,7 +47,8 @@ def alkire_foster(result: BatchResult, district: np.ndarray, label: str) -> pd.D
     valid = ~(result.results["class"] == result.resolved.classification.invalid).to_numpy()
     deprived = np.column_stack([result.evaluation.indicators[i].t for i in ids]).astype(float)
     score = deprived.sum(axis=1) / d
-    poor = (score >= AF_CUTOFF / d) & valid
+    cutoff = int(result.resolved.param("deprivation_cutoff"))  # k, as in the classification
+    poor = (score >= cutoff / d) & valid
     names = sorted(set(district[valid]))
     code = np.full(len(district), len(names), dtype=np.int64)  # invalid rows: a spare bin
     lookup = {name: k for k, name in enumerate(names)}
@@ -70,7 +69,7 @@ def alkire_foster(result: BatchResult, district: np.ndarray, label: str) -> pd.D
         a = s[k] / q[k] if q[k] else 0.0
         m0 = h * a
         row = {"scenario": label, "district": name or "(không ghi)", "households": int(n[k]),
-               "k": f"{AF_CUTOFF}/{d}", "H": round(h, 6), "A": round(a, 6),
+               "k": f"{cutoff}/{d}", "H": round(h, 6), "A": round(a, 6),
                "M0": round(m0, 6)}  # fmt: skip
         for j, ind in enumerate(ids):
             share = censored[j][k] / n[k] if n[k] else 0.0

@@ -16,6 +16,7 @@ import difflib
 import hashlib
 import json
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ from engine.classify import BatchResult, classify
 from engine.recommend import action_text, department_name
 from engine.rulebook import FIELD_SPECS, Citation, Resolved, Rulebook
 from engine.vectorised import Code, CodeSet, Evaluator, Num, Tables, Tri
-from household_models.parse import Column, ParsedBatch, parse_batch
+from household_models.parse import Column, ParsedBatch, decode, parse_batch
 from household_models.readers import RawBatch, SourceTable
 
 TRACE_SCHEMA = "giamngheo.trace/1"
@@ -95,20 +96,17 @@ def _number(value: float) -> int | float | None:
 
 
 def _cell(col: Column, i: int) -> Any:
-    if col.missing[i]:
-        return None
-    v = col.values[i]
-    if col.kind == "bool":
-        return bool(v)
+    """A cell as a JSON value (numbers whole when they can be, codes as a list, ISO dates)."""
+    value = decode(col, i)
+    if value is None or col.kind in ("bool", "code", "text"):
+        return value
     if col.kind in ("int", "number"):
-        return _number(float(v))
-    if col.kind == "code":
-        return col.codes[int(v)]
+        return _number(value)
     if col.kind == "codes":
-        return [code for j, code in enumerate(col.codes) if int(v) >> j & 1]
+        return list(value)
     if col.kind == "date":
-        return str(np.datetime_as_string(v, unit="D"))
-    return str(v)
+        return value.isoformat()
+    return str(value)
 
 
 def canonical_input(batch: ParsedBatch) -> dict[str, Any]:
@@ -496,22 +494,20 @@ def durable_firings(r: Resolved, one: ParsedBatch) -> dict[str, Any]:
     return {"agrees": not compare(r, evaluation, one, outcomes), "firings": firings}
 
 
+def dicts_in(obj: Any) -> Iterator[dict[str, Any]]:
+    """Every mapping inside a trace (depth first, in order)."""
+    if isinstance(obj, dict):
+        yield obj
+        for v in obj.values():
+            yield from dicts_in(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            yield from dicts_in(v)
+
+
 def sources_cited(trace: dict[str, Any]) -> list[str]:
     """Every source id named anywhere in the trace, sorted."""
-    found: set[str] = set()
-
-    def walk(obj: Any) -> None:
-        if isinstance(obj, dict):
-            if isinstance(obj.get("source"), str):
-                found.add(obj["source"])
-            for v in obj.values():
-                walk(v)
-        elif isinstance(obj, list):
-            for v in obj:
-                walk(v)
-
-    walk(trace)
-    return sorted(found)
+    return sorted({d["source"] for d in dicts_in(trace) if isinstance(d.get("source"), str)})
 
 
 def to_json(trace: dict[str, Any]) -> str:

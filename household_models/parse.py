@@ -9,6 +9,7 @@ row is ever dropped: members whose household is absent are reported as errors.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +37,25 @@ class Column:
     values: npt.NDArray[Any]
     missing: BoolArray
     codes: tuple[str, ...] = ()
+
+
+def decode(col: Column, i: int) -> Any:
+    """One cell as a Python value: None when missing, bool, float, a code, a tuple of codes
+    (in code order), a ``datetime.date``, or text."""
+    if col.missing[i]:
+        return None
+    v = col.values[i]
+    if col.kind == "bool":
+        return bool(v)
+    if col.kind in ("int", "number"):
+        return float(v)
+    if col.kind == "code":
+        return col.codes[int(v)]
+    if col.kind == "codes":
+        return tuple(code for j, code in enumerate(col.codes) if int(v) >> j & 1)
+    if col.kind == "date":
+        return dt.date.fromisoformat(str(np.datetime64(v, "D")))
+    return v
 
 
 @dataclass
