@@ -19,13 +19,14 @@ from engine.recommend import (
     status_columns,
 )
 from engine.rulebook import Resolved, Rulebook
-from engine.vectorised import Evaluation, Evaluator, Tables
+from engine.vectorised import Evaluation, Evaluator, Tables, Tri
 from household_models.parse import ParsedBatch
 from household_models.vocab import code_label
 
 RESULT_COLUMNS = ("deprivation_count", "class", "class_vi", "reason", "statuses", "statuses_text",
                   "recommendations", "missing", "error", "rulebook_version", "as_of")  # fmt: skip
 ALL_DISTRICTS = {"vi": "Tất cả", "en": "All"}
+INDICATOR_STATES = np.array(["ok", "deprived", "unknown", ""], dtype=object)
 
 
 @dataclass
@@ -197,18 +198,12 @@ def classify(batch: ParsedBatch, book: Rulebook, as_of: dt.date, lang: str = "vi
             evaluation = durable_evaluation(resolved, evaluation, batch, outcomes)
     cls = resolved.classification
     invalid = batch.household_invalid
-    row_classes = np.array([row.cls for row in cls.rows] + [cls.undecided], dtype=object)
-    class_ids = row_classes[evaluation.class_index]  # index -1 picks the undecided class
-    class_ids[invalid] = cls.invalid
+    class_ids = class_codes(resolved, evaluation, invalid)
 
     results = batch.raw_households.copy()
     results.columns = [f"input:{c}" if c in RESULT_COLUMNS else c for c in results.columns]
-    states = np.array(["ok", "deprived", "unknown", ""], dtype=object)
     for rule, _ in resolved.indicators:
-        tri = evaluation.indicators[rule.id]
-        idx = np.where(tri.t, 1, np.where(tri.f, 0, 2))
-        idx[invalid] = 3
-        results[rule.id] = states[idx]
+        results[rule.id] = indicator_states(evaluation.indicators[rule.id], invalid)
     count = pd.array(evaluation.deprivation_lo, dtype="Int64")
     count[invalid] = pd.NA
     results["deprivation_count"] = count
@@ -235,6 +230,25 @@ def classify(batch: ParsedBatch, book: Rulebook, as_of: dt.date, lang: str = "vi
     return BatchResult(results, errors, summary, resolved, evaluation,
                        len(batch.member_household), recs.drop(columns=["pos"]),
                        departments, ev, engine, len(checked), len(disagreements))  # fmt: skip
+
+
+def indicator_states(tri: Tri, invalid: npt.NDArray[np.bool_]) -> npt.NDArray[np.object_]:
+    """An indicator's value per household as written in results: ``deprived``, ``ok``,
+    ``unknown``, or empty for an invalid household."""
+    idx = np.where(tri.t, 1, np.where(tri.f, 0, 2))
+    idx[invalid] = 3
+    return INDICATOR_STATES[idx]
+
+
+def class_codes(resolved: Resolved, evaluation: Evaluation,
+                invalid: npt.NDArray[np.bool_]) -> npt.NDArray[np.object_]:  # fmt: skip
+    """The class code of every household: the table row that applied, the undecided class
+    where none did, and the invalid class for households with bad input."""
+    cls = resolved.classification
+    row_classes = np.array([row.cls for row in cls.rows] + [cls.undecided], dtype=object)
+    class_ids = row_classes[evaluation.class_index]  # index -1 picks the undecided class
+    class_ids[invalid] = cls.invalid
+    return class_ids
 
 
 def _disagreement_errors(items: list[Any], batch: ParsedBatch) -> pd.DataFrame:

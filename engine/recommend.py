@@ -241,6 +241,63 @@ def _amounts(result: ActionResult, rows: npt.NDArray[np.int64]) -> Any:
     return values
 
 
+def fired_rows(action: Intervention, result: ActionResult, batch: ParsedBatch
+               ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64] | None,
+                          npt.NDArray[np.int64]]:  # fmt: skip
+    """Where an action fired: the household position of each recommendation row, the member
+    rows it names (None for a household action), and the rows its amount is read from."""
+    if result.member_fires is not None:
+        mem_rows = np.flatnonzero(result.member_fires)
+        positions = batch.member_household[mem_rows]
+        per_member = action.amount is not None and action.amount.per == "member"
+        return positions, mem_rows, mem_rows if per_member else positions
+    positions = np.flatnonzero(result.fires)
+    return positions, None, positions
+
+
+def amounts(action: Intervention, result: ActionResult, rows: npt.NDArray[np.int64]
+            ) -> tuple[Any, Any]:  # fmt: skip
+    """(amount, first-year cost) of each recommendation row; loans are not costs."""
+    amount = _amounts(result, rows)
+    factor = PERIOD_FACTOR[action.amount.period] if action.amount else 1
+    if action.amount and action.amount.kind != "loan":
+        return amount, amount * factor
+    return amount, pd.array([pd.NA] * len(rows), dtype="Int64")
+
+
+def recommendation_costs(r: Resolved, evaluation: Evaluation, batch: ParsedBatch,
+                         lang: str = "vi") -> pd.DataFrame:  # fmt: skip
+    """The recommendation rows without their texts, for aggregate figures (simulation):
+    position, district, action, department, member flag, amount, kind and first-year cost."""
+    district = batch.households["district"]
+    district_text = np.where(district.missing, "", district.values).astype(object)
+    parts: list[pd.DataFrame] = []
+    for action, _ in r.interventions:
+        result = evaluation.actions[action.id]
+        positions, mem_rows, amount_rows = fired_rows(action, result, batch)
+        if len(positions) == 0:
+            continue
+        amount, first_year = amounts(action, result, amount_rows)
+        parts.append(pd.DataFrame({
+            "pos": positions,
+            "district": district_text[positions],
+            "action_id": action.id,
+            "action": action.label[lang],
+            "department_code": action.lead,
+            "department": department_name(r, action.lead, action.function, lang)[0],
+            "person": mem_rows is not None,
+            "amount_vnd": amount,
+            "amount_kind": action.amount.kind if action.amount else "",
+            "first_year_vnd": first_year,
+        }))  # fmt: skip
+    if not parts:
+        return pd.DataFrame({name: pd.Series(dtype=object) for name in
+                             ("pos", "district", "action_id", "action", "department_code",
+                              "department", "person", "amount_vnd", "amount_kind",
+                              "first_year_vnd")})  # fmt: skip
+    return pd.concat(parts, ignore_index=True)
+
+
 def recommendations(
     r: Resolved, ev: Evaluator, evaluation: Evaluation, batch: ParsedBatch,
     class_ids: npt.NDArray[np.object_], lang: str,
@@ -254,31 +311,24 @@ def recommendations(
     parts: list[pd.DataFrame] = []
     for order, (action, ad) in enumerate(r.interventions):
         result = evaluation.actions[action.id]
-        if result.member_fires is not None:
-            mem_rows = np.flatnonzero(result.member_fires)
-            positions = batch.member_household[mem_rows]
+        positions, mem_rows, amount_rows = fired_rows(action, result, batch)
+        if mem_rows is not None:
             nos = pd.array(member_no[mem_rows].astype(np.int64), dtype="Int64")
             person = (np.where(names.missing[mem_rows], "", names.values[mem_rows]).astype(object)
                       if names is not None else np.full(len(mem_rows), "", dtype=object))  # fmt: skip
             priority = (result.priority.t[mem_rows] if result.priority is not None
                         else np.zeros(len(mem_rows), dtype=bool))  # fmt: skip
-            amount_rows = mem_rows if action.amount and action.amount.per == "member" else positions
             why_member = member_trigger_texts(r, ev, ad.members, mem_rows, lang)
         else:
-            positions = np.flatnonzero(result.fires)
             nos = pd.array([pd.NA] * len(positions), dtype="Int64")
             person = np.full(len(positions), "", dtype=object)
             priority = np.zeros(len(positions), dtype=bool)
-            amount_rows = positions
             why_member = np.full(len(positions), "", dtype=object)
         if len(positions) == 0:
             continue
         dep_name, dep_plan = department_name(r, action.lead, action.function, lang)
         partner_names = "; ".join(department_name(r, p, "", lang)[0] for p in action.partners)
-        amount = _amounts(result, amount_rows)
-        factor = PERIOD_FACTOR[action.amount.period] if action.amount else 1
-        first_year = amount * factor if action.amount and action.amount.kind != "loan" else (
-            pd.array([pd.NA] * len(positions), dtype="Int64"))
+        amount, first_year = amounts(action, result, amount_rows)
         parts.append(pd.DataFrame({
             "pos": positions,
             "order": order,

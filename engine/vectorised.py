@@ -158,8 +158,13 @@ class _Clock:
 
 
 class Evaluator:
-    def __init__(self, resolved: Resolved, tables: Tables, invalid: Bools | None = None) -> None:
+    def __init__(self, resolved: Resolved, tables: Tables, invalid: Bools | None = None,
+                 shared_facts: dict[tuple[Any, ...], Tri] | None = None) -> None:  # fmt: skip
+        """``shared_facts``: member facts already computed on the same tables by another
+        evaluator (another rulebook in a simulation), reused where the fact's definition, the
+        parameter values it reads and the evaluation date are the same."""
         self.r = resolved
+        self.shared_facts = shared_facts
         self.tables = tables
         self.valid = (
             ~invalid if invalid is not None else np.ones(tables.n_households, dtype=bool)
@@ -347,9 +352,15 @@ class Evaluator:
         if isinstance(node, c.FactRef):
             key = (node.name, context)
             if key not in self.fact_cache:
+                shared = self._shared_key(node.name) if context == "member" else None
+                if shared is not None and shared in self.shared_facts:  # type: ignore[operator]
+                    self.fact_cache[key] = self.shared_facts[shared]  # type: ignore[index]
+                    return self.fact_cache[key]
                 saved, self._unknown_log = self._unknown_log, None
                 self.fact_cache[key] = self.cond(self.r.facts[node.name][1].condition, context)
                 self._unknown_log = saved
+                if shared is not None:
+                    self.shared_facts[shared] = self.fact_cache[key]  # type: ignore[index]
             return self.fact_cache[key]
         if isinstance(node, c.BoolField):
             col = self.columns[context][node.name]
@@ -401,6 +412,33 @@ class Evaluator:
         return Tri(eq, ne) if op == "eq" else Tri(ne, eq)
 
     # -- static analysis -------------------------------------------------------------------------
+
+    def _shared_key(self, name: str) -> tuple[Any, ...] | None:
+        """What a member fact's value depends on besides the input tables: its definition (with
+        the facts it reads), the values of the parameters it reads, and the evaluation date. None
+        when it cannot be shared: no shared store, or it reads a household decision (an
+        indicator, a status or the class) that another rulebook may take differently."""
+        if self.shared_facts is None:
+            return None
+        parts: list[Any] = [name, self.r.as_of]
+        stack: list[c.Node] = [c.FactRef(name)]
+        seen: set[str] = set()
+        while stack:
+            n = stack.pop()
+            if isinstance(n, c.IndicatorRef | c.StatusRef | c.OfHousehold) or (
+                    isinstance(n, c.FieldRef) and n.name == "class"):  # fmt: skip
+                return None
+            if isinstance(n, c.FactRef):
+                if n.name not in seen:
+                    seen.add(n.name)
+                    condition = self.r.facts[n.name][1].condition
+                    parts.append((n.name, repr(condition)))
+                    stack.append(condition)
+                continue
+            if isinstance(n, c.ParamRef):
+                parts.append((n.name, repr(self.r.param(n.name))))
+            stack.extend(c.children(n))
+        return tuple(parts)
 
     def inputs_read(self, node: c.Node, context: str) -> frozenset[str]:
         """Input fields of ``context`` that a condition reads, through facts, not into members."""
