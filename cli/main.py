@@ -100,9 +100,13 @@ def main() -> None:
     help="classify a Parquet pair larger than memory this many households at a time "
     "(same results; output .parquet or .csv)",
 )
+@click.option("--scenario", "scenario_file", type=click.Path(path_type=Path, dir_okay=False),
+              default=None, help="classify under a policy scenario (YAML, as for simulate) "
+              "instead of the rules in force")  # fmt: skip
 def classify_cmd(inputs: tuple[Path, ...], output: Path, as_of: dt.date, lang: str,
                  rules_dir: Path | None, engine: str, verify: float,
-                 processes: int | None, chunk_size: int | None) -> None:  # fmt: skip
+                 processes: int | None, chunk_size: int | None,
+                 scenario_file: Path | None) -> None:  # fmt: skip
     """Classify every household of a survey batch.
 
     \b
@@ -112,14 +116,28 @@ def classify_cmd(inputs: tuple[Path, ...], output: Path, as_of: dt.date, lang: s
       giamngheo classify survey.xlsx -o results.xlsx --as-of 2025-06-30 --engine durable
       giamngheo classify survey.parquet survey.members.parquet -o results.parquet \\
           --as-of 2025-06-30 --verify 0
+      giamngheo classify survey.xlsx -o results.xlsx --as-of 2025-06-30 \\
+          --scenario examples/scenarios/rural_line_1800k.yaml
     """
     import os
     console = Console(stderr=True)
     started = time.perf_counter()
+    resolved = None
     try:
         book = load_rulebook(rules_dir) if rules_dir else default_rulebook()
         book.version_at(as_of)
+        if scenario_file is not None:
+            from engine.scenario import load_scenario
+
+            if chunk_size is not None:
+                raise click.BadParameter("a scenario is classified in one pass; drop "
+                                         "--chunk-size", param_hint="--scenario")  # fmt: skip
+            resolved = load_scenario(scenario_file, book).apply(book, as_of)
     except RulebookError as exc:
+        if scenario_file is not None:
+            console.print("Kịch bản không hợp lệ / invalid scenario", style="red")
+            console.print(str(exc), markup=False)
+            sys.exit(2)
         console.print(f"[red]{exc}[/red]")
         sys.exit(3)
     except ValueError as exc:
@@ -138,7 +156,8 @@ def classify_cmd(inputs: tuple[Path, ...], output: Path, as_of: dt.date, lang: s
             batch = parse_batch(raw)
             progress.update(task, advance=1, description="Phân loại / classifying")
             result = classify(batch, book, as_of, lang=lang, engine=engine, verify=verify,
-                              processes=processes or os.cpu_count() or 1)  # fmt: skip
+                              processes=processes or os.cpu_count() or 1,
+                              resolved=resolved)  # fmt: skip
             progress.update(task, advance=1, description="Ghi kết quả / writing")
             written = write_result(result, output)
             progress.update(task, advance=1)
@@ -272,8 +291,9 @@ def explain_cmd(inputs: tuple[Path, ...], household_id: str | None, as_of: dt.da
               help="scenario YAML (repeat for several); see examples/scenarios/")  # fmt: skip
 @click.option("--as-of", "as_of", required=True, callback=_date, help="evaluation date (ISO)")
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
-              help="report: .xlsx (classes, transitions, indicators, costs, alkire_foster, "
-              "movers) or .html (a page with charts that opens offline)")  # fmt: skip
+              help="report: .xlsx (scenarios, classes, transitions, indicators, costs, "
+              "costs_by_district, alkire_foster, movers) or .html (a page with charts that "
+              "opens offline)")  # fmt: skip
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
 def simulate_cmd(inputs: tuple[Path, ...], scenario_files: tuple[Path, ...], as_of: dt.date,
                  output: Path, lang: str) -> None:  # fmt: skip
@@ -295,8 +315,10 @@ def simulate_cmd(inputs: tuple[Path, ...], scenario_files: tuple[Path, ...], as_
     book = default_rulebook()
     try:
         scenarios = [load_scenario(p, book) for p in scenario_files]
+        for s in scenarios:
+            s.apply(book, as_of)  # every scenario checked before the batch is read
         batch = parse_batch(read_survey(list(inputs)))
-        result = simulate(batch, book, scenarios, as_of, lang=lang)
+        result = simulate(batch, scenarios, as_of, book=book, lang=lang)
     except RulebookError as exc:
         console.print("Kịch bản không hợp lệ / invalid scenario", style="red")
         console.print(str(exc), markup=False)
@@ -311,10 +333,17 @@ def simulate_cmd(inputs: tuple[Path, ...], scenario_files: tuple[Path, ...], as_
         written = [write_text(output, render_html(result, lang))]
     else:
         written = write_tables(result.tables, output, workbook=True)
+    base = result.baseline.class_counts
     for sid, res in result.scenarios.items():
-        moved = int((res.results["class"].to_numpy()
-                     != result.baseline.results["class"].to_numpy()).sum())  # fmt: skip
-        console.print(f"{sid}: {moved} hộ đổi phân loại / households change class", markup=False)
+        moved = int((res.classes != result.baseline.classes).sum())
+        poor = res.class_counts["poor"] - base["poor"]
+        near = res.class_counts["near_poor"] - base["near_poor"]
+        costs = result.tables["costs"]
+        extra = int(costs.loc[costs["scenario"] == sid, "cost_difference_vnd"].sum())
+        console.print(f"{sid}: {moved} hộ đổi phân loại / households change class; hộ nghèo / "
+                      f"poor {poor:+d}, cận nghèo / near-poor {near:+d}; chi phí năm đầu / "
+                      f"first-year cost {'+' if extra >= 0 else '-'}"
+                      f"{format_number(abs(extra))} đồng", markup=False, soft_wrap=True)  # fmt: skip
     for path in written:
         console.print(f"→ {path}", markup=False)
 

@@ -1,121 +1,295 @@
-"""The simulation report as one self-contained HTML page (inline SVG charts, no script, no link),
-readable offline, Vietnamese first."""
+"""The simulation report as one self-contained HTML page: inline SVG charts, no script, no link,
+readable offline. Every word comes from ``data/simulate_report.yaml``, Vietnamese first."""
 
 from __future__ import annotations
 
 import html
+import math
+from functools import cache
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import yaml
 
-from engine.simulate import Simulation
+from engine.recommend import format_number
+from engine.rulebook import DOMAIN_CODES
+from engine.simulate import BASELINE, Simulation
 
 COLOURS = ["#546e7a", "#b71c1c", "#1565c0", "#2e7d32", "#6a1b9a", "#ef6c00"]
-WORDS = {
-    "vi": {"title": "Mô phỏng chính sách giảm nghèo", "rates": "Tỷ lệ hộ nghèo theo huyện (%)",
-           "classes": "Số hộ theo phân loại", "transitions": "Chuyển đổi phân loại (toàn tỉnh)",
-           "costs": "Chi phí ước tính năm đầu theo đơn vị (đồng)", "baseline": "Hiện hành",
-           "movers": "Số hộ đổi phân loại", "from": "từ", "to": "sang",
-           "af": "Chỉ số nghèo đa chiều Alkire–Foster (phân tích, không phải phân loại theo luật)"},
-    "en": {"title": "Poverty-reduction policy simulation", "rates": "Poor-household rate by district (%)",
-           "classes": "Households by class", "transitions": "Class transitions (province)",
-           "costs": "Estimated first-year cost by department (VND)", "baseline": "Baseline",
-           "movers": "Households changing class", "from": "from", "to": "to",
-           "af": "Alkire–Foster multidimensional poverty (analytics, not legal status)"},
-}  # fmt: skip
+MOVERS_SHOWN = 100
+ALL = "Tất cả"  # the province row of the tables
+CSS = ("body{font-family:'DejaVu Sans',system-ui,sans-serif;margin:2em auto;max-width:64em;"
+       "padding:0 1em;color:#1d2733}h1{border-bottom:2px solid #b71c1c}h2{color:#b71c1c;"
+       "margin-top:1.6em}p.meta,p.note{color:#546e7a}table.t{border-collapse:collapse;"
+       "font-size:.88em;margin:.6em 0}table.t td,table.t th{padding:.2em .6em;border-bottom:"
+       "1px solid #cfd8dc;text-align:left;vertical-align:top}table.t td.n{text-align:right;"
+       "white-space:nowrap}.up{color:#b71c1c}.down{color:#2e7d32}svg{display:block;"
+       "margin:.5em 0}")
 
 
-def _bars(groups: list[str], series: dict[str, list[float]], unit: str = "") -> str:
-    """A grouped horizontal bar chart in SVG."""
+@cache
+def words(lang: str) -> dict[str, str]:
+    data = yaml.safe_load((Path(__file__).parent / "data" / "simulate_report.yaml")
+                          .read_text("utf-8"))  # fmt: skip
+    return {key: value[lang] for key, value in data.items()}
+
+
+def _esc(value: Any) -> str:
+    return html.escape(str(value))
+
+
+def _num(value: Any, lang: str, signed: bool = False) -> str:
+    v = float(value)
+    text = format_number(round(v, 2) if not v.is_integer() else int(v), lang)
+    if signed and v > 0:
+        return f"+{text}"
+    return text
+
+
+def _table(header: list[str], rows: list[list[Any]], lang: str,
+           signed: set[int] | None = None) -> str:  # fmt: skip
+    """A plain table; numbers formatted the Vietnamese way; columns in ``signed`` show the sign
+    and a colour (red for more, green for fewer)."""
+    signed = signed or set()
+    out = ["<table class='t'><tr>", *(f"<th>{_esc(h)}</th>" for h in header), "</tr>"]
+    for row in rows:
+        out.append("<tr>")
+        for i, cell in enumerate(row):
+            if isinstance(cell, int | float | np.integer | np.floating) and not isinstance(
+                    cell, bool):  # fmt: skip
+                cls = "n"
+                if i in signed and cell:
+                    cls += " up" if cell > 0 else " down"
+                out.append(f"<td class='{cls}'>{_num(cell, lang, i in signed)}</td>")
+            else:
+                out.append(f"<td>{_esc(cell)}</td>")
+        out.append("</tr>")
+    out.append("</table>")
+    return "".join(out)
+
+
+def bars(groups: list[str], series: dict[str, list[float]], lang: str, unit: str = "") -> str:
+    """A grouped horizontal bar chart in SVG, one colour per series, with a legend."""
     names = list(series)
     top = max((v for vals in series.values() for v in vals), default=0) or 1
-    bar, gap, label_w, width = 12, 10, 170, 640
-    height = len(groups) * (bar * len(names) + gap) + 30 + 18 * len(names)
+    bar, gap, label_w, width = 13, 10, 250, 760
+    span = width - label_w - 110
+    height = len(groups) * (bar * len(names) + gap) + 20 + 18 * len(names)
     parts = [f'<svg width="{width}" height="{height}" '
-             f'role="img" font-family="system-ui, sans-serif" font-size="12">']  # fmt: skip
-    y = 10
+             'role="img" font-family="DejaVu Sans, sans-serif" font-size="11">']  # fmt: skip
+    y = 6
     for g, group in enumerate(groups):
-        parts.append(f'<text x="0" y="{y + bar * len(names) / 2 + 4}">{html.escape(group)}</text>')
+        parts.append(f'<text x="0" y="{y + bar * len(names) / 2 + 4:.0f}">{_esc(group)}</text>')
         for s, name in enumerate(names):
             value = series[name][g]
-            w = (width - label_w - 90) * value / top
+            w = span * value / top
+            colour = COLOURS[s % len(COLOURS)]
             parts.append(f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar - 2}" '
-                         f'fill="{COLOURS[s % len(COLOURS)]}"><title>{html.escape(name)}: '
-                         f'{value:,.2f}{unit}</title></rect>')  # fmt: skip
-            parts.append(f'<text x="{label_w + w + 4:.1f}" y="{y + bar - 3}">{value:,.2f}'
-                         f"{unit}</text>")  # fmt: skip
+                         f'fill="{colour}"><title>{_esc(name)}: {_num(value, lang)}{unit}'
+                         "</title></rect>")  # fmt: skip
+            parts.append(f'<text x="{label_w + w + 4:.1f}" y="{y + bar - 3}">'
+                         f"{_num(value, lang)}{unit}</text>")  # fmt: skip
             y += bar
         y += gap
     for s, name in enumerate(names):
         parts.append(f'<rect x="{label_w}" y="{y + 18 * s}" width="12" height="12" '
                      f'fill="{COLOURS[s % len(COLOURS)]}"/><text x="{label_w + 18}" '
-                     f'y="{y + 18 * s + 11}">{html.escape(name)}</text>')  # fmt: skip
+                     f'y="{y + 18 * s + 11}">{_esc(name)}</text>')  # fmt: skip
     parts.append("</svg>")
     return "".join(parts)
 
 
-def _table(frame: pd.DataFrame) -> str:
-    return frame.to_html(index=False, border=0, classes="t", float_format=lambda v: f"{v:,.2f}")
+def heatmap(labels: list[str], matrix: np.ndarray, lang: str, row_title: str,
+            col_title: str) -> str:  # fmt: skip
+    """A transition matrix in SVG: rows the baseline class, columns the scenario class; the
+    diagonal (no change) in grey, moves in red, darker for more households."""
+    k = len(labels)
+    cell, label_w, top_h = 92, 130, 60
+    width, height = label_w + cell * k + 10, top_h + cell * k // 2 + 10
+    row_h = cell // 2
+    peak = math.log1p(float(matrix.max())) or 1.0
+    parts = [f'<svg width="{width}" height="{height}" '
+             'role="img" font-family="DejaVu Sans, sans-serif" font-size="11">',
+             f'<text x="{label_w}" y="14" font-weight="bold">{_esc(col_title)}</text>',
+             f'<text x="0" y="14" font-weight="bold">{_esc(row_title)}</text>']  # fmt: skip
+    for j, name in enumerate(labels):
+        parts.append(f'<text x="{label_w + cell * j + cell / 2:.0f}" y="{top_h - 8}" '
+                     f'text-anchor="middle">{_esc(name)}</text>')  # fmt: skip
+    for i, name in enumerate(labels):
+        y = top_h + row_h * i
+        parts.append(f'<text x="0" y="{y + row_h / 2 + 4:.0f}">{_esc(name)}</text>')
+        for j in range(k):
+            value = int(matrix[i, j])
+            shade = math.log1p(value) / peak if value else 0.0
+            if i == j:
+                level = int(245 - 120 * shade)
+                fill = f"rgb({level},{level},{level})"
+            else:
+                fill = f"rgb({int(250 - 70 * shade)},{int(240 - 200 * shade)},{int(240 - 200 * shade)})"
+            ink = "#ffffff" if shade > 0.6 and i != j else "#1d2733"
+            x = label_w + cell * j
+            parts.append(f'<rect x="{x}" y="{y}" width="{cell - 2}" height="{row_h - 2}" '
+                         f'fill="{fill}"/><text x="{x + cell / 2 - 1:.0f}" '
+                         f'y="{y + row_h / 2 + 4:.0f}" text-anchor="middle" fill="{ink}">'
+                         f"{format_number(value, lang)}</text>")  # fmt: skip
+    parts.append("</svg>")
+    return "".join(parts)
 
 
 def render_html(sim: Simulation, lang: str = "vi") -> str:
-    w = WORDS[lang]
+    w = words(lang)
     r = sim.baseline.resolved
-    labels = {k: v[lang] for k, v in r.classification.classes.items()}
-    parts = [f"<h1>{html.escape(w['title'])}</h1>",
-             f"<p>{html.escape(r.as_of.isoformat())} · {html.escape(r.rulebook_version)}</p>"]  # fmt: skip
+    class_label = {k: v[lang] for k, v in r.classification.classes.items()}
+    names = {sid: s.label[lang] for sid, s in sim.definitions.items()}
+    series_names = {BASELINE: w["baseline"], **{sid: names.get(sid, sid) for sid in sim.scenarios}}
+    n_households = len(sim.baseline.classes)
+    parts = [f"<h1>{_esc(w['title'])}</h1>",
+             "<p class='meta'>" + _esc(w["meta"].format(
+                 as_of=r.as_of.isoformat(), version=r.rulebook_version,
+                 households=format_number(n_households, lang),
+                 valid=format_number(int((~sim.baseline.invalid).sum()), lang))) + "</p>"]  # fmt: skip
+
+    # The scenarios and what they change.
+    rows: list[list[Any]] = []
+    for sid, s in sim.definitions.items():
+        changes = [f"{o.name}{'.' + o.key if o.key else ''} = {_value(o.value, lang)} "
+                   f"({o.start}{'..' + str(o.end) if o.end else ''})" for o in s.overrides]  # fmt: skip
+        if s.standard:
+            changes.append(f"{w['standard']} {s.standard}")
+        if s.indicators_off:
+            changes.append(f"{w['off']}: {', '.join(s.indicators_off)}")
+        if s.indicators_add:
+            changes.append(f"{w['add']}: " + ", ".join(f"{x.id} ({x.label[lang]})"
+                                                      for x in s.indicators_add))  # fmt: skip
+        rows.append([f"{s.label[lang]} ({sid})", s.description[lang], "; ".join(changes),
+                     sim.scenarios[sid].resolved.rulebook_version])  # fmt: skip
+    parts += [f"<h2>{_esc(w['scenarios'])}</h2>",
+              _table([w["scenario"], "", w["changes"], w["rulebook"]], rows, lang)]
+
+    # Summary per scenario.
+    base_counts = sim.baseline.class_counts
+    costs = sim.tables["costs"]
+    rows = []
+    for sid, res in sim.scenarios.items():
+        counts = res.class_counts
+        mine = costs[costs["scenario"] == sid]
+        rows.append([series_names[sid], int((res.classes != sim.baseline.classes).sum()),
+                     base_counts["poor"], counts["poor"], counts["poor"] - base_counts["poor"],
+                     base_counts["near_poor"], counts["near_poor"],
+                     counts["near_poor"] - base_counts["near_poor"],
+                     int(mine["cost_difference_vnd"].sum()),
+                     int(mine["loan_difference_vnd"].sum())])  # fmt: skip
+    parts += [f"<h2>{_esc(w['summary'])}</h2>",
+              _table([w["scenario"], w["movers_count"], f"{w['poor']}: {w['baseline']}",
+                      f"{w['poor']}: {w['scenario']}", w["difference"],
+                      f"{w['near_poor']}: {w['baseline']}", f"{w['near_poor']}: {w['scenario']}",
+                      w["difference"], w["cost_change"], w["loan_change"]], rows, lang,
+                     signed={4, 7, 8, 9})]  # fmt: skip
+
     # Rates by district: baseline and each scenario.
-    base = sim.baseline.summary
-    districts = [d for d in base["district"].unique() if d != "Tất cả"]
-    series: dict[str, list[float]] = {}
-    for name, summary in [(w["baseline"], base), *((sid, res.summary) for sid, res in
-                                                   sim.scenarios.items())]:  # fmt: skip
-        poor = summary[summary["class"] == "poor"].set_index("district")["share_pct"]
-        series[name] = [float(poor.get(d, 0.0)) for d in districts]
-    parts += [f"<h2>{html.escape(w['rates'])}</h2>", _bars(districts, series, " %")]
-    # Classes and movers per scenario.
-    classes = sim.tables["classes"]
-    total = classes[classes["district"] == "Tất cả"].copy()
-    if not total.empty:
-        total["class"] = total["class"].map(labels)
-        parts += [f"<h2>{html.escape(w['classes'])}</h2>",
-                  _table(total[["scenario", "class", "households_baseline", "households",
-                                "households_diff"]])]  # fmt: skip
+    summaries = {BASELINE: sim.baseline.summary, **{sid: res.summary
+                                                   for sid, res in sim.scenarios.items()}}
+    districts = [d for d in sim.baseline.summary["district"].unique() if d != ALL]
+    for cls, title in (("poor", w["rates_poor"]), ("near_poor", w["rates_near"])):
+        series: dict[str, list[float]] = {}
+        for sid, summary in summaries.items():
+            share = summary[summary["class"] == cls].set_index("district")["share_pct"]
+            series[series_names[sid]] = [float(share.get(d, 0.0)) for d in [*districts, ALL]]
+        parts += [f"<h2>{_esc(title)}</h2>",
+                  bars([*districts, w["all"]], series, lang, " %")]  # fmt: skip
+
+    # Transitions: one heat map per scenario.
     transitions = sim.tables["transitions"]
     if not transitions.empty:
-        overall = transitions[transitions["district"] == "Tất cả"]
-        parts.append(f"<h2>{html.escape(w['transitions'])}</h2>")
-        for sid, part in overall.groupby("scenario"):
-            matrix = part.pivot_table(index="from", columns="to", values="households",
-                                      aggfunc="sum", fill_value=0)  # fmt: skip
-            matrix.index = [f"{w['from']} {labels.get(str(i), i)}" for i in matrix.index]
-            matrix.columns = [f"{w['to']} {labels.get(str(c), c)}" for c in matrix.columns]
-            parts += [f"<h3>{html.escape(str(sid))}</h3>",
-                      matrix.to_html(border=0, classes="t")]  # fmt: skip
-    costs = sim.tables["costs"]
+        parts.append(f"<h2>{_esc(w['transitions'])}</h2>")
+        overall = transitions[transitions["district"] == ALL]
+        codes = [c for c in (*DOMAIN_CODES["class"], *r.classification.classes)
+                 if c in set(overall["from"]) | set(overall["to"])]  # fmt: skip
+        codes = list(dict.fromkeys(codes))
+        index = {c: i for i, c in enumerate(codes)}
+        for sid in sim.scenarios:
+            part = overall[overall["scenario"] == sid]
+            matrix = np.zeros((len(codes), len(codes)), dtype=np.int64)
+            for x in _records(part):
+                matrix[index[x["from"]], index[x["to"]]] += int(x["households"])
+            parts += [f"<h3>{_esc(series_names[sid])}</h3>",
+                      heatmap([class_label.get(c, c) for c in codes], matrix, lang,
+                              f"{w['baseline']} ↓", f"{w['scenario']} →")]  # fmt: skip
+
+    # Cost by department (chart) and by action (table).
     if not costs.empty:
         by_dep = costs.groupby(["department", "scenario"])[
             ["first_year_cost_vnd_baseline", "first_year_cost_vnd"]].sum().reset_index()  # fmt: skip
         deps = sorted(by_dep["department"].unique())
-        series = {w["baseline"]: [float(by_dep[(by_dep["department"] == d)]
-                                        ["first_year_cost_vnd_baseline"].iloc[0]) for d in deps]}  # fmt: skip
+        first = by_dep.drop_duplicates("department").set_index("department")
+        series = {w["baseline"]: [float(first.loc[d, "first_year_cost_vnd_baseline"]) / 1e6
+                                  for d in deps]}  # fmt: skip
         for sid in sim.scenarios:
-            part = by_dep[by_dep["scenario"] == sid].set_index("department")
-            series[sid] = [float(part["first_year_cost_vnd"].get(d, 0.0)) for d in deps]
-        parts += [f"<h2>{html.escape(w['costs'])}</h2>", _bars(deps, series)]
+            mine = by_dep[by_dep["scenario"] == sid].set_index("department")
+            series[series_names[sid]] = [float(mine["first_year_cost_vnd"].get(d, 0.0)) / 1e6
+                                         for d in deps]  # fmt: skip
+        parts += [f"<h2>{_esc(w['costs'])}</h2>", bars(deps, series, lang),
+                  f"<p class='note'>{_esc(w['costs_note'])}</p>"]
+        rows = [[series_names[x["scenario"]], x["action"], x["department"],
+                 x["recommendations_baseline"], x["recommendations"],
+                 x["first_year_cost_vnd_baseline"], x["first_year_cost_vnd"],
+                 x["cost_difference_vnd"]]
+                for x in _records(costs) if x["recommendations"] or x["recommendations_baseline"]]  # fmt: skip
+        parts += [f"<h2>{_esc(w['actions'])}</h2>",
+                  _table([w["scenario"], w["action"], w["department"],
+                          f"{w['recommendations']}: {w['baseline']}",
+                          f"{w['recommendations']}: {w['scenario']}",
+                          f"{w['cost']}: {w['baseline']}", f"{w['cost']}: {w['scenario']}",
+                          w["difference"]], rows, lang, signed={7})]  # fmt: skip
+
+    # Indicators.
+    ind = sim.tables["indicators"]
+    if not ind.empty:
+        labels = {rule.id: rule.label[lang] for res in (sim.baseline, *sim.scenarios.values())
+                  for rule, _ in res.resolved.indicators}  # fmt: skip
+        rows = [[series_names[x["scenario"]], labels.get(x["indicator"], x["indicator"]),
+                 x["deprived_baseline"], x["deprived"], x["difference"]]
+                for x in _records(ind)]  # fmt: skip
+        parts += [f"<h2>{_esc(w['indicators'])}</h2>",
+                  _table([w["scenario"], w["indicator"], w["baseline"], w["scenario"],
+                          w["difference"]], rows, lang, signed={4})]  # fmt: skip
+
+    # Alkire-Foster, province row of each run.
     af = sim.tables["alkire_foster"]
-    parts += [f"<h2>{html.escape(w['af'])}</h2>",
-              _table(af[af["district"] == "Tất cả"][["scenario", "households", "k", "H", "A",
-                                                     "M0"]])]  # fmt: skip
+    total = af[af["district"] == ALL]
+    rows = [[series_names.get(x["scenario"], x["scenario"]), x["households"], x["k"], x["H"],
+             x["A"], x["M0"]] for x in _records(total)]  # fmt: skip
+    parts += [f"<h2>{_esc(w['af'])}</h2>",
+              _table([w["scenario"], w["households"], "k", "H", "A", "M0"], rows, lang),
+              f"<p class='note'>{_esc(w['af_note'])}</p>"]
+
+    # Movers.
     movers = sim.tables["movers"]
-    counts: Any = movers.groupby("scenario").size() if not movers.empty else {}
-    items = "".join(f"<li>{html.escape(sid)}: {int(counts.get(sid, 0)):,}</li>"
-                    for sid in sim.scenarios)  # fmt: skip
-    parts += [f"<h2>{html.escape(w['movers'])}</h2>", f"<ul>{items}</ul>"]
-    css = ("body{font-family:system-ui,sans-serif;margin:2em auto;max-width:62em;padding:0 1em;"
-           "color:#1d2733}h1{border-bottom:2px solid #b71c1c}h2{color:#b71c1c;margin-top:1.6em}"
-           "table.t{border-collapse:collapse;font-size:.9em}table.t td,table.t th{padding:.2em "
-           ".6em;border-bottom:1px solid #cfd8dc;text-align:right}")  # fmt: skip
+    parts += [f"<h2>{_esc(w['movers'])}</h2>",
+              f"<p class='note'>{_esc(w['movers_note'].format(n=MOVERS_SHOWN))}</p>"]
+    for sid in sim.scenarios:
+        mine = movers[movers["scenario"] == sid] if not movers.empty else pd.DataFrame()
+        parts.append(f"<h3>{_esc(series_names[sid])}: {format_number(len(mine), lang)}</h3>")
+        if len(mine):
+            rows = [[x["household_id"], x["district"], x["commune"],
+                     class_label.get(x["from"], x["from"]), class_label.get(x["to"], x["to"])]
+                    for x in _records(mine.head(MOVERS_SHOWN))]  # fmt: skip
+            parts.append(_table([w["household"], w["district"], w["commune"], w["from"],
+                                 w["to"]], rows, lang))  # fmt: skip
     return (f'<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8"><title>'
-            f"{html.escape(w['title'])}</title><style>{css}</style></head><body>\n"
+            f"{_esc(w['title'])}</title><style>{CSS}</style></head><body>\n"
             + "\n".join(parts) + "\n</body></html>\n")  # fmt: skip
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{str(k): v for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def _value(value: Any, lang: str) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_value(v, lang)}" for k, v in value.items()) + "}"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return format_number(value, lang)
+    return str(value)

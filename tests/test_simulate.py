@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -40,19 +41,20 @@ def _golden() -> list[Any]:
 
 
 @pytest.mark.parametrize("case", _golden())
-def test_scenario_case(case: dict[str, Any], tmp_path: Path) -> None:
-    book = default_rulebook()
-    scenario = load_scenario(scenario_file(tmp_path, case["scenario"]), book)
+def test_scenario_case(case: dict[str, Any]) -> None:
     hh, mem = frames([{"household": case.get("household", {}),
                        "members": case.get("members", [{}])}])  # fmt: skip
-    sim = simulate(batch_of(hh, mem), book, [scenario], AS_OF)
-    base = sim.baseline.results.iloc[0]
-    after = sim.scenarios[scenario.id].results.iloc[0]
+    sim = simulate((hh, mem), [case["scenario"]], AS_OF)  # the scenario inline, as a dict
+    after = sim.scenarios[case["scenario"]["id"]]
     expect = case["expect"]
-    assert (base["class"], after["class"]) == (expect["baseline"], expect["scenario"])
+    assert (sim.baseline.classes[0], after.classes[0]) == (expect["baseline"], expect["scenario"])
     if "indicator" in expect:
-        assert base[expect["indicator"]] == expect["baseline_indicator"]
-        assert after[expect["indicator"]] == expect["scenario_indicator"]
+        ind = expect["indicator"]
+        if "baseline_indicator" in expect:
+            assert sim.baseline.indicator_states(ind)[0] == expect["baseline_indicator"]
+        else:  # a provincial extra indicator: not in the baseline at all
+            assert ind not in sim.baseline.evaluation.indicators
+        assert after.indicator_states(ind)[0] == expect["scenario_indicator"]
     moved = sim.tables["movers"]
     assert len(moved) == int(expect["baseline"] != expect["scenario"])
 
@@ -61,8 +63,7 @@ def test_an_empty_scenario_moves_nobody(tmp_path: Path) -> None:
     book = default_rulebook()
     empty = load_scenario(scenario_file(tmp_path, {"id": "empty", "label": {"vi": "x", "en": "x"}}),
                           book)  # fmt: skip
-    batch = parse_batch(read_survey([EXAMPLES / "survey.xlsx"]))
-    sim = simulate(batch, book, [empty], AS_OF)
+    sim = simulate(EXAMPLES / "survey.xlsx", [empty], AS_OF, book=book)
     assert sim.tables["movers"].empty
     assert (sim.tables["classes"]["households_diff"] == 0).all()
     assert (sim.tables["costs"]["cost_difference_vnd"] == 0).all()
@@ -81,36 +82,118 @@ def test_raising_the_line_never_lowers_the_poor_count(batch_cases: list[dict[str
                                                                    "urban": max(line, 2_000_000)}}}}  # fmt: skip
         scenario = load_scenario(scenario_file(Path(tmp), data), book)
     hh, mem = frames(batch_cases)
-    sim = simulate(batch_of(hh, mem), book, [scenario], AS_OF)
-    before = (sim.baseline.results["class"] == "poor").sum()
-    after = (sim.scenarios["line"].results["class"] == "poor").sum()
+    sim = simulate(batch_of(hh, mem), [scenario], AS_OF, book=book)
+    before = (sim.baseline.classes == "poor").sum()
+    after = (sim.scenarios["line"].classes == "poor").sum()
     assert after >= before
 
 
-def test_scenario_counts_equal_classify_under_the_overridden_rulebook(tmp_path: Path) -> None:
-    book = default_rulebook()
-    scenario = load_scenario(EXAMPLES / "scenarios" / "rural_line_1800k.yaml", book)
-    rules = tmp_path / "rules"
-    shutil.copytree(RULES, rules, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    income = rules / "parameters" / "income.yaml"
-    text = income.read_text("utf-8")
-    assert "rural: 1500000" in text
-    income.write_text(text.replace("rural: 1500000", "rural: 1800000", 1), "utf-8")
-    overridden = load_rulebook(rules)
+CARE_BURDEN_FILE = """\
+id: health.care_burden
+dimension: health
+label: {vi: "Gánh nặng chăm sóc", en: "Care burden"}
+definitions:
+  - from: 2021-03-15
+    source: decree_07_2021
+    clause: "test copy of a scenario indicator"
+    deprived_when:
+      any_member:
+        any:
+          - {field: serious_illness}
+          - in: [{field: disability}, [severe, especially_severe]]
+"""
+# Each shipped scenario, and the same change made by editing a copy of the rulebook's files:
+# (file under rules/, text before, text after), or a new indicator file.
+EDITS = {
+    "rural_line_1800k": ("parameters/income.yaml", "rural: 1500000", "rural: 1800000"),
+    "housing_area_10m2": ("parameters/deprivation.yaml",
+                          "      - from: 2021-03-15\n        value: 8\n",
+                          "      - from: 2021-03-15\n        value: 10\n"),
+    "health_insurance_all_ages": ("parameters/ages.yaml",
+                                  "      - from: 2021-03-15\n        value: 6\n",
+                                  "      - from: 2021-03-15\n        value: 0\n"),
+    "care_burden_indicator": ("indicators/health/care_burden.yaml", "", CARE_BURDEN_FILE),
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def sample_batch(tmp_path_factory: pytest.TempPathFactory) -> Any:
     from engine.sample import generate
 
-    hh, mem = generate(4_000, seed=9, year=2025)
-    hh.to_parquet(tmp_path / "h.parquet")
-    mem.to_parquet(tmp_path / "m.parquet")
-    batch = parse_batch(read_survey([tmp_path / "h.parquet", tmp_path / "m.parquet"]))
-    sim = simulate(batch, book, [scenario], AS_OF)
-    plain = classify(batch, overridden, AS_OF)
-    pd.testing.assert_series_equal(sim.scenarios[scenario.id].results["class"],
-                                   plain.results["class"])  # fmt: skip
-    counts = sim.tables["classes"]
-    total = counts[(counts["district"] == "Tất cả")].set_index("class")["households"]
+    tmp = tmp_path_factory.mktemp("sample")
+    hh, mem = generate(6_000, seed=9, year=2025)
+    hh.to_parquet(tmp / "h.parquet")
+    mem.to_parquet(tmp / "m.parquet")
+    return parse_batch(read_survey([tmp / "h.parquet", tmp / "m.parquet"]))
+
+
+@pytest.mark.parametrize("sid", sorted(EDITS))
+def test_scenario_equals_classify_under_an_edited_rulebook(sid: str, tmp_path: Path,
+                                                           sample_batch: Any) -> None:  # fmt: skip
+    """The scenario's decisions and figures equal a plain classify run with the rulebook's own
+    files edited the same way: the overlay mechanism is not used on the other side."""
+    book = default_rulebook()
+    rules = tmp_path / "rules"
+    shutil.copytree(RULES, rules, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    name, before, after = EDITS[sid]
+    target = rules / name
+    if before:
+        text = target.read_text("utf-8")
+        assert text.count(before) >= 1, before
+        target.write_text(text.replace(before, after, 1), "utf-8")
+    else:
+        target.write_text(after, "utf-8")
+    edited = load_rulebook(rules)
+    sim = simulate(sample_batch, [EXAMPLES / "scenarios" / f"{sid}.yaml"], AS_OF, book=book)
+    plain = classify(sample_batch, edited, AS_OF)
+    assert list(sim.scenarios[sid].classes) == list(plain.results["class"])
+    classes = sim.tables["classes"]
+    total = classes[classes["district"] == "Tất cả"].set_index("class")["households"]
     assert total.to_dict() == plain.class_counts
+    per_district = plain.summary.set_index(["district", "class"])["households"]
+    mine = classes.set_index(["district", "class"])["households"]
+    assert mine.sort_index().to_dict() == per_district.sort_index().to_dict()
+    for rule, _ in plain.resolved.indicators:  # indicator headcounts
+        row = sim.tables["indicators"].set_index("indicator").loc[rule.id]
+        assert row["deprived"] == (plain.results[rule.id] == "deprived").sum()
+    deps = plain.departments[plain.departments["department_code"] != ""]
+    costs = sim.tables["costs"].groupby(["department_code", "department"])[
+        ["recommendations", "first_year_cost_vnd", "loan_volume_vnd"]].sum()  # fmt: skip
+    for dep in deps.to_dict("records"):
+        key = (dep["department_code"], dep["department"])
+        got = costs.loc[key] if key in costs.index else {"recommendations": 0,
+                                                          "first_year_cost_vnd": 0,
+                                                          "loan_volume_vnd": 0}  # fmt: skip
+        assert (got["recommendations"], got["first_year_cost_vnd"], got["loan_volume_vnd"]) == (
+            dep["recommendations"], dep["first_year_cost_vnd"], dep["loan_volume_vnd"]), key
+    moved = (np.asarray(sim.baseline.classes) != plain.results["class"].to_numpy()).sum()
+    assert len(sim.tables["movers"]) == moved
+
+
+def test_the_2027_standard_today_equals_classify_with_that_rulebook(sample_batch: Any) -> None:
+    book = default_rulebook()
+    scenario = load_scenario(EXAMPLES / "scenarios" / "standard_2027_today.yaml", book)
+    sim = simulate(sample_batch, [scenario], AS_OF, book=book)
+    plain = classify(sample_batch, book, AS_OF, resolved=scenario.apply(book, AS_OF))
+    assert list(sim.scenarios[scenario.id].classes) == list(plain.results["class"])
+    assert "water.waste" in " ".join(sim.scenarios[scenario.id].evaluation.indicators)
+    assert "information.devices" not in sim.scenarios[scenario.id].evaluation.indicators
     assert len(sim.tables["movers"]) > 0
+
+
+def test_member_facts_are_shared_between_runs_only_when_defined_alike(sample_batch: Any) -> None:
+    book = default_rulebook()
+    ages = {"id": "ages", "label": {"vi": "x", "en": "x"},
+            "parameters": {"insurance_min_age": {"2021-03-15": 0}}}  # fmt: skip
+    sim = simulate(sample_batch, [ages, {"id": "same", "label": {"vi": "x", "en": "x"}}], AS_OF,
+                   book=book)  # fmt: skip
+    base = sim.baseline.evaluation.member_facts
+    same = sim.scenarios["same"].evaluation.member_facts
+    assert base and all(same[name] is base[name] for name in base)  # the very same arrays
+    changed = sim.scenarios["ages"].evaluation.member_facts
+    reads_age = [name for name in base if "insurance_min_age" in repr(
+        book.resolve(AS_OF).facts[name][1].condition)]  # fmt: skip
+    assert all(changed[name] is not base[name] for name in reads_age)
 
 
 def test_every_shipped_scenario_loads_and_runs() -> None:
@@ -118,8 +201,9 @@ def test_every_shipped_scenario_loads_and_runs() -> None:
     shipped = [load_scenario(p, book) for p in sorted((EXAMPLES / "scenarios").glob("*.yaml"))]
     assert {s.id for s in shipped} >= {"standard_2027_today", "rural_line_1800k",
                                        "housing_area_10m2", "health_insurance_all_ages"}  # fmt: skip
-    batch = parse_batch(read_survey([EXAMPLES / "survey.xlsx"]))
-    sim = simulate(batch, book, shipped, AS_OF)
+    assert any(s.indicators_add for s in shipped)  # a provincial extra indicator is shipped
+    sim = simulate(EXAMPLES / "survey.xlsx", shipped, AS_OF, book=book)
+    assert list(sim.tables["scenarios"]["scenario"]) == [s.id for s in shipped]
     af = sim.tables["alkire_foster"]
     total = af[(af["scenario"] == "baseline") & (af["district"] == "Tất cả")].iloc[0]
     # 15 valid example households; HY-001 (5 of 12), HY-003 (3), HY-017 (4) have k ≥ 3.
@@ -131,13 +215,51 @@ def test_every_shipped_scenario_loads_and_runs() -> None:
 def test_invalid_scenarios_are_reported_with_suggestions(tmp_path: Path) -> None:
     bad = {"id": "bad", "label": {"vi": "x", "en": "x"}, "standard": "vn-2028",
            "parameters": {"income_line": {"2025-01-01": 5},
-                          "income_line_vnd": {"2025-01-01": 1800000}},
-           "indicators_off": ["water.sourc"]}  # fmt: skip
+                          "income_line_vnd": {"2025-01-01": 1800000},
+                          "income_line_vnd.rurall": {"2025-01-01": 1800000},
+                          "insurance_min_age.rural": {"2025-01-01": 0},
+                          "average_ceiling_vnd.rural": {"2025-12-31..2025-01-01": 2500000,
+                                                        "2025-13-01": 2500000},
+                          "min_area_per_person_m2": {"2025-01-01": "ten"}},
+           "indicators_off": ["water.sourc"],
+           "indicators_add": [{"id": "health.insurance", "dimension": "health",
+                               "label": {"vi": "x", "en": "x"},
+                               "deprived_when": {"field": "incom_per_capita_vnd"}},
+                              {"id": "care", "dimension": "helth",
+                               "label": {"vi": "x", "en": "x"},
+                               "deprived_when": {"any_member": {"field": "serious_illness"}}}]}  # fmt: skip
     with pytest.raises(RulebookError) as info:
         load_scenario(scenario_file(tmp_path, bad), default_rulebook())
     text = str(info.value)
-    assert "did you mean 'income_line_vnd'" in text and "did you mean 'water.source'" in text
-    assert "unknown standard 'vn-2028'" in text and "needs a value for each area" in text
+    expected = [
+        "did you mean 'income_line_vnd'", "did you mean 'water.source'",
+        "unknown standard 'vn-2028'", "needs a value for each area",
+        "'rurall' is not a area of income_line_vnd", "did you mean 'rural'",
+        "'insurance_min_age' has one value, not one per key",
+        "the range ends (2025-01-01) before it starts (2025-12-31)",
+        "'2025-13-01' is not an ISO date or range",
+        "min_area_per_person_m2: 'ten' is not a number",
+        "indicator 'health.insurance' already exists",
+        "incom_per_capita_vnd", "unknown dimension 'helth'",
+    ]  # fmt: skip
+    missing = [e for e in expected if e not in text]
+    assert not missing, text
+    assert "bad.yaml:" in text  # the file is named, with the line
+
+
+def test_classify_with_a_scenario_gives_the_scenario_classes(tmp_path: Path) -> None:
+    out = tmp_path / "results.csv"
+    code, text = run("classify", str(EXAMPLES / "survey.xlsx"), "-o", str(out), "--as-of",
+                     "2025-06-30", "--verify", "0", "--scenario",
+                     str(EXAMPLES / "scenarios" / "rural_line_1800k.yaml"))  # fmt: skip
+    assert code == 0, text
+    results = pd.read_csv(out, dtype=str, encoding="utf-8-sig")
+    moved = results.set_index("mã hộ").loc[["HY-004", "HY-015"], "class"]
+    assert set(moved) == {"near_poor"}
+    assert results["rulebook_version"].str.contains(r"\+rural_line_1800k@").all()
+    code, text = run("classify", str(EXAMPLES / "survey.xlsx"), "-o", str(out), "--as-of",
+                     "2025-06-30", "--scenario", str(tmp_path / "nope.yaml"))  # fmt: skip
+    assert code == 2 and "nope.yaml" in text
 
 
 def test_simulate_command(tmp_path: Path) -> None:
@@ -147,8 +269,8 @@ def test_simulate_command(tmp_path: Path) -> None:
                      "2025-06-30", "-o", str(out))  # fmt: skip
     assert code == 0, text
     sheets = pd.read_excel(out, sheet_name=None)
-    assert set(sheets) == {"classes", "transitions", "indicators", "costs", "alkire_foster",
-                           "movers"}  # fmt: skip
+    assert list(sheets) == ["scenarios", "classes", "transitions", "indicators", "costs",
+                            "costs_by_district", "alkire_foster", "movers"]  # fmt: skip
     assert set(sheets["movers"]["household_id"]) == {"HY-004", "HY-015"}
 
 
@@ -159,7 +281,9 @@ def test_html_report_is_self_contained(tmp_path: Path) -> None:
                      "2025-06-30", "-o", str(out))  # fmt: skip
     assert code == 0, text
     page = out.read_text("utf-8")
-    assert page.startswith("<!DOCTYPE html>") and page.count("<svg") == 2
+    # Poor and near-poor rates by district, one transition heat map, cost by department.
+    assert page.startswith("<!DOCTYPE html>") and page.count("<svg") == 4
     assert "Tỷ lệ hộ nghèo theo huyện" in page and "Chuyển đổi phân loại" in page
-    assert not any(marker in page for marker in ("src=", "href=", "<script", "http"))
-    assert "rural_line_1800k: 2</li>" in page  # HY-004 and HY-015 move
+    assert not any(marker in page for marker in ("src=", "href=", "<script", "http", "url("))
+    assert "Chuẩn nghèo nông thôn của tỉnh 1.800.000 đồng: 2</h3>" in page  # HY-004, HY-015
+    assert "<td>HY-004</td>" in page and "<td>HY-015</td>" in page
