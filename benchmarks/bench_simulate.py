@@ -34,6 +34,13 @@ from engine.simulate import Simulation, simulate  # noqa: E402
 from household_models import parse_batch, read_survey  # noqa: E402
 from household_models.parse import ParsedBatch  # noqa: E402
 
+LINES: list[str] = []
+
+
+def say(text: str) -> None:
+    print(text)
+    LINES.append(text)
+
 
 def check(sim: Simulation, batch: ParsedBatch, as_of: dt.date) -> list[str]:
     """Differences between the simulation's tables and separate classify runs."""
@@ -73,7 +80,7 @@ def check(sim: Simulation, batch: ParsedBatch, as_of: dt.date) -> list[str]:
         if int((movers["scenario"] == sid).sum()) != moved:
             problems.append(f"{sid}: movers differ")
         counts = plain.class_counts
-        print(f"  check {sid}: classify --scenario {seconds:.2f} s; poor {counts['poor']:,}, "
+        say(f"  check {sid}: classify --scenario {seconds:.2f} s; poor {counts['poor']:,}, "
               f"near-poor {counts['near_poor']:,}, movers {moved:,}; "
               f"cost {int(deps['first_year_cost_vnd'].sum()):,} VND")  # fmt: skip
     return problems
@@ -82,6 +89,8 @@ def check(sim: Simulation, batch: ParsedBatch, as_of: dt.date) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--households", type=int, default=None, help="default: the province")
+    parser.add_argument("--report", type=Path, default=None,
+                        help="also write the figures to this Markdown file")  # fmt: skip
     parser.add_argument("--check", action="store_true",
                         help="compare with separate classify runs under each scenario")  # fmt: skip
     args = parser.parse_args()
@@ -103,25 +112,38 @@ def main() -> None:
     t = time.perf_counter()
     simulate(batch, [], as_of, book=book)
     base = time.perf_counter() - t
-    print(f"{batch.n_households:,} households: classify {one:.2f} s; simulate without scenario "
+    say(f"{batch.n_households:,} households: classify {one:.2f} s; simulate without scenario "
           f"(the baseline) {base:.2f} s = {base / one:.2f}x")  # fmt: skip
     for scenario in scenarios:
         t = time.perf_counter()
         simulate(batch, [scenario], as_of, book=book)
         added = time.perf_counter() - t - base
-        print(f"  {scenario.id}: +{added:.2f} s = {added / one:.2f}x one classify")
+        say(f"  {scenario.id}: +{added:.2f} s = {added / one:.2f}x one classify")
     t = time.perf_counter()
     sim = simulate(batch, scenarios, as_of, book=book)
     total = time.perf_counter() - t
     n = len(scenarios)
-    print(f"  all {n} together: {total:.2f} s = {total / one:.2f}x one classify; "
+    say(f"  all {n} together: {total:.2f} s = {total / one:.2f}x one classify; "
           f"{(total - base) / n / one:.2f}x per scenario beyond the baseline")  # fmt: skip
+    t = time.perf_counter()
+    simulate(batch, scenarios, as_of, book=book, share_facts=False)
+    unshared = time.perf_counter() - t
+    say(f"  all {n} together, each run computing its own member facts: {unshared:.2f} s "
+          f"(sharing saves {1 - total / unshared:.0%})")  # fmt: skip
+    problems: list[str] = []
     if args.check:
         problems = check(sim, batch, as_of)
-        print("agreement with separate classify runs: "
+        say("agreement with separate classify runs: "
               + ("identical" if not problems else "; ".join(problems)))  # fmt: skip
-        if problems:
-            sys.exit(1)
+    if args.report is not None:
+        import platform
+
+        head = (f"# simulate: cost per scenario\n\n`python benchmarks/bench_simulate.py"
+                f"{' --check' if args.check else ''}` on {platform.node()}, "
+                f"{time.strftime('%Y-%m-%d')}; Python {platform.python_version()}.\n\n")  # fmt: skip
+        args.report.write_text(head + "```\n" + "\n".join(LINES) + "\n```\n", "utf-8")
+    if args.check and problems:
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -136,7 +136,7 @@ def classify_cmd(inputs: tuple[Path, ...], output: Path, as_of: dt.date, lang: s
     except RulebookError as exc:
         if scenario_file is not None:
             console.print("Kịch bản không hợp lệ / invalid scenario", style="red")
-            console.print(str(exc), markup=False)
+            console.print(str(exc), markup=False, soft_wrap=True)
             sys.exit(2)
         console.print(f"[red]{exc}[/red]")
         sys.exit(3)
@@ -321,7 +321,7 @@ def simulate_cmd(inputs: tuple[Path, ...], scenario_files: tuple[Path, ...], as_
         result = simulate(batch, scenarios, as_of, book=book, lang=lang)
     except RulebookError as exc:
         console.print("Kịch bản không hợp lệ / invalid scenario", style="red")
-        console.print(str(exc), markup=False)
+        console.print(str(exc), markup=False, soft_wrap=True)
         sys.exit(2)
     except SurveyReadError as exc:
         console.print(str(exc), markup=False)

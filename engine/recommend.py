@@ -168,7 +168,7 @@ def trigger_texts(
             value = held.astype(np.int64)
             width = 1
             assert isinstance(atom, c.IndicatorRef | c.StatusRef)
-            label = (f"{words['deprived']}: {indicator_labels[atom.id]}"
+            label = (f"{words['deprived']}: {indicator_labels.get(atom.id, atom.id)}"
                      if isinstance(atom, c.IndicatorRef) else status_labels[atom.id])  # fmt: skip
             decoders.append((shift, ("flag", width, label)))
         keys |= value << shift

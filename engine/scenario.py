@@ -59,6 +59,15 @@ from engine.rulebook import (
 from engine.yamlio import YDict, load_yaml
 
 RANGE_SEPARATOR = ".."
+
+
+class ScenarioError(RulebookError):
+    """Problems of a scenario file (a RulebookError, so callers can catch either)."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(problems)
+        lines = "\n".join(f"  {p}" for p in problems)
+        self.args = (f"the scenario has {len(problems)} problem(s):\n{lines}",)
 EXTRA_START = dt.date(1900, 1, 1)  # an extra indicator holds on every evaluation date
 
 
@@ -115,14 +124,19 @@ class Scenario:
         resolved = overlay.resolve(when)
         missing = [o.name for o in self.overrides if o.name not in resolved.params]
         if missing:
-            raise RulebookError([Problem(self.file, 0, f"parameter '{name}' is not in force on "
+            raise ScenarioError([Problem(self.file, 0, f"parameter '{name}' is not in force on "
                                          f"{when}", "give it a value from an earlier date")
                                  for name in dict.fromkeys(missing)])  # fmt: skip
         from engine.tablecheck import check_classification_table
 
         problems = check_classification_table(dataclasses.replace(resolved, as_of=when))
         if problems:
-            raise RulebookError([Problem(self.file, 0, p) for p in problems])
+            summary = Problem(self.file, 0, f"with this scenario the classification table is not "
+                              f"complete and unambiguous on {when}",
+                              "check the lines against the ceilings: an income line above the "
+                              "average-living ceiling (average_ceiling_vnd) puts households in "
+                              "two classes; change both")  # fmt: skip
+            raise ScenarioError([summary, *(Problem(self.file, 0, p) for p in problems[:5])])
         return dataclasses.replace(
             resolved, as_of=as_of,
             rulebook_version=f"{resolved.rulebook_version}+{self.id}@{self.digest}",
@@ -161,7 +175,7 @@ def load_scenario(path: Path | str, book: Rulebook) -> Scenario:
     try:
         text = path.read_text("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise RulebookError([Problem(str(path), 0, f"cannot read the scenario: {exc}",
+        raise ScenarioError([Problem(str(path), 0, f"cannot read the scenario: {exc}",
                                      "give the path of a UTF-8 YAML file")]) from exc  # fmt: skip
     return scenario_from_text(text, path.name, book)
 
@@ -178,12 +192,12 @@ def scenario_from_text(text: str, file: str, book: Rulebook) -> Scenario:
         data = load_yaml(text)
     except Exception as exc:  # yaml syntax errors carry their own position
         mark = getattr(exc, "problem_mark", None)
-        raise RulebookError([Problem(file, mark.line + 1 if mark else 0,
+        raise ScenarioError([Problem(file, mark.line + 1 if mark else 0,
                                      f"not valid YAML: {exc}")]) from exc  # fmt: skip
     if not ctx.keys(data, file, ("id", "label"),
                     ("description", "standard", "parameters", "indicators_off",
                      "indicators_add"), "a scenario"):  # fmt: skip
-        raise RulebookError(ctx.problems)
+        raise ScenarioError(ctx.problems)
     sid = str(data["id"])
     standard = data.get("standard")
     if standard is not None and standard not in {v.id for v in book.versions}:
@@ -198,7 +212,7 @@ def scenario_from_text(text: str, file: str, book: Rulebook) -> Scenario:
             ctx.add(file, data.line_of("indicators_off"), f"unknown indicator '{ind}'",
                     _hint(ind, known))  # fmt: skip
     if ctx.problems:
-        raise RulebookError(ctx.problems)
+        raise ScenarioError(ctx.problems)
     return Scenario(sid, _label(ctx, data["label"], file, "label"),
                     _label(ctx, data["description"], file, "description") if "description" in data
                     else {"vi": "", "en": ""}, str(standard) if standard else None, overrides, off,
@@ -343,4 +357,5 @@ def _hint(word: str, options: list[str]) -> str:
     return _close(word, options) or f"known: {', '.join(options[:8])}…"
 
 
-__all__ = ["Override", "Problem", "Scenario", "load_scenario", "scenario_from_dict"]
+__all__ = ["Override", "Problem", "Scenario", "ScenarioError", "load_scenario",
+           "scenario_from_dict"]

@@ -232,23 +232,26 @@ def _describe(s: Scenario, result: Outcome) -> dict[str, Any]:
 
 def simulate(data: ParsedBatch | tuple[pd.DataFrame, pd.DataFrame] | str | Path | Sequence[Any],
              scenarios: Iterable[Scenario | Path | str | dict[str, Any]], as_of: dt.date, *,
-             book: Rulebook | None = None, lang: str = "vi") -> Simulation:  # fmt: skip
+             book: Rulebook | None = None, lang: str = "vi",
+             share_facts: bool = True) -> Simulation:  # fmt: skip
     """Evaluate ``data`` (a parsed batch, a (households, members) pair of DataFrames, or survey
     file paths) under the baseline rulebook and each scenario (objects, YAML paths or inline
-    dicts) on the evaluation date ``as_of``; return the outcomes and the tidy tables."""
+    dicts) on the evaluation date ``as_of``; return the outcomes and the tidy tables.
+    ``share_facts=False`` computes every member fact anew in every run (for measurement)."""
     book = book if book is not None else default_rulebook()
     batch = _as_batch(data)
     defs = [_as_scenario(s, book) for s in scenarios]
     ids = [s.id for s in defs]
     if len(set(ids)) != len(ids):
-        from engine.rulebook import Problem, RulebookError
+        from engine.rulebook import Problem
+        from engine.scenario import ScenarioError
 
         dup = next(i for i in ids if ids.count(i) > 1)
-        raise RulebookError([Problem(s.file, 0, f"scenario id '{dup}' is given twice",
-                                     "give each scenario its own id") for s in defs
-                             if s.id == dup])  # fmt: skip
+        files = ", ".join(dict.fromkeys(s.file for s in defs if s.id == dup))
+        raise ScenarioError([Problem(files, 0, f"scenario id '{dup}' is given more than once",
+                                     "give each scenario its own id")])  # fmt: skip
     resolved = {s.id: s.apply(book, as_of) for s in defs}  # every scenario checked before any run
-    shared: dict[tuple[Any, ...], Tri] = {}
+    shared: dict[tuple[Any, ...], Tri] | None = {} if share_facts else None
     baseline = outcome(batch, book.resolve(as_of), BASELINE, shared, lang)
     results = {sid: outcome(batch, r, sid, shared, lang) for sid, r in resolved.items()}
     district = _districts(batch)

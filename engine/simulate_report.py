@@ -101,25 +101,43 @@ def bars(groups: list[str], series: dict[str, list[float]], lang: str, unit: str
     return "".join(parts)
 
 
+def _lines(text: str, width: int) -> list[str]:
+    """Words of a label wrapped to lines of about ``width`` characters."""
+    out: list[str] = []
+    for word in text.split():
+        if out and len(out[-1]) + 1 + len(word) <= width:
+            out[-1] += " " + word
+        else:
+            out.append(word)
+    return out or [""]
+
+
 def heatmap(labels: list[str], matrix: np.ndarray, lang: str, row_title: str,
             col_title: str) -> str:  # fmt: skip
     """A transition matrix in SVG: rows the baseline class, columns the scenario class; the
     diagonal (no change) in grey, moves in red, darker for more households."""
     k = len(labels)
-    cell, label_w, top_h = 92, 130, 60
-    width, height = label_w + cell * k + 10, top_h + cell * k // 2 + 10
-    row_h = cell // 2
+    cell, row_h, label_w = 104, 40, 190
+    wrapped = [_lines(name, 14) for name in labels]
+    top_h = 30 + 14 * max(len(x) for x in wrapped)
+    width, height = label_w + cell * k + 10, top_h + row_h * k + 10
     peak = math.log1p(float(matrix.max())) or 1.0
     parts = [f'<svg width="{width}" height="{height}" '
              'role="img" font-family="DejaVu Sans, sans-serif" font-size="11">',
              f'<text x="{label_w}" y="14" font-weight="bold">{_esc(col_title)}</text>',
              f'<text x="0" y="14" font-weight="bold">{_esc(row_title)}</text>']  # fmt: skip
-    for j, name in enumerate(labels):
-        parts.append(f'<text x="{label_w + cell * j + cell / 2:.0f}" y="{top_h - 8}" '
-                     f'text-anchor="middle">{_esc(name)}</text>')  # fmt: skip
-    for i, name in enumerate(labels):
+    for j, lines in enumerate(wrapped):
+        x = label_w + cell * j + cell / 2
+        first = top_h - 6 - 14 * (len(lines) - 1)
+        spans = "".join(f'<tspan x="{x:.0f}" y="{first + 14 * n}">{_esc(line)}</tspan>'
+                        for n, line in enumerate(lines))  # fmt: skip
+        parts.append(f'<text text-anchor="middle">{spans}</text>')
+    for i, lines in enumerate(_lines(name, 26) for name in labels):
         y = top_h + row_h * i
-        parts.append(f'<text x="0" y="{y + row_h / 2 + 4:.0f}">{_esc(name)}</text>')
+        baseline = y + row_h // 2 + 4 - 7 * (len(lines) - 1)
+        spans = "".join(f'<tspan x="0" y="{baseline + 14 * n}">{_esc(line)}</tspan>'
+                        for n, line in enumerate(lines))  # fmt: skip
+        parts.append(f"<text>{spans}</text>")
         for j in range(k):
             value = int(matrix[i, j])
             shade = math.log1p(value) / peak if value else 0.0
@@ -127,7 +145,8 @@ def heatmap(labels: list[str], matrix: np.ndarray, lang: str, row_title: str,
                 level = int(245 - 120 * shade)
                 fill = f"rgb({level},{level},{level})"
             else:
-                fill = f"rgb({int(250 - 70 * shade)},{int(240 - 200 * shade)},{int(240 - 200 * shade)})"
+                red = (int(250 - 70 * shade), int(240 - 200 * shade), int(240 - 200 * shade))
+                fill = f"rgb{red}"
             ink = "#ffffff" if shade > 0.6 and i != j else "#1d2733"
             x = label_w + cell * j
             parts.append(f'<rect x="{x}" y="{y}" width="{cell - 2}" height="{row_h - 2}" '

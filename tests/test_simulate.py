@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from engine import classify, default_rulebook, load_rulebook
 from engine.rulebook import RulebookError
-from engine.scenario import load_scenario
+from engine.scenario import load_scenario, scenario_from_dict
 from engine.simulate import simulate
 from household_models import parse_batch, read_survey
 from tests.helpers import frames
@@ -127,6 +127,30 @@ def sample_batch(tmp_path_factory: pytest.TempPathFactory) -> Any:
     return parse_batch(read_survey([tmp / "h.parquet", tmp / "m.parquet"]))
 
 
+@FAST
+@given(st.lists(cases, min_size=1, max_size=6), st.integers(1_200_000, 2_250_000),
+       st.sampled_from([6, 8, 10, 12]), st.sampled_from([0, 6, 16]),
+       st.sampled_from([[], ["information.devices"], ["water.source", "housing.area"]]))
+def test_any_scenario_equals_classify_under_its_rulebook(
+        batch_cases: list[dict[str, Any]], line: int, area: int, insurance_age: int,
+        off: list[str]) -> None:  # fmt: skip
+    """Property: whatever the scenario, simulate decides for every household what a plain
+    classify run under the scenario's rulebook decides, and counts the same."""
+    book = default_rulebook()
+    scenario = scenario_from_dict({
+        "id": "p", "label": {"vi": "x", "en": "x"}, "indicators_off": off,
+        "parameters": {"income_line_vnd.rural": {"2021-03-15": line},
+                       "min_area_per_person_m2": {"2021-03-15": area},
+                       "insurance_min_age": {"2021-03-15": insurance_age}}}, book)  # fmt: skip
+    hh, mem = frames(batch_cases)
+    batch = batch_of(hh, mem)
+    sim = simulate(batch, [scenario], AS_OF, book=book)
+    plain = classify(batch, book, AS_OF, resolved=scenario.apply(book, AS_OF))
+    assert list(sim.scenarios["p"].classes) == list(plain.results["class"])
+    assert sim.scenarios["p"].class_counts == plain.class_counts
+    assert list(sim.baseline.classes) == list(classify(batch, book, AS_OF).results["class"])
+
+
 @pytest.mark.parametrize("sid", sorted(EDITS))
 def test_scenario_equals_classify_under_an_edited_rulebook(sid: str, tmp_path: Path,
                                                            sample_batch: Any) -> None:  # fmt: skip
@@ -168,6 +192,16 @@ def test_scenario_equals_classify_under_an_edited_rulebook(sid: str, tmp_path: P
             dep["recommendations"], dep["first_year_cost_vnd"], dep["loan_volume_vnd"]), key
     moved = (np.asarray(sim.baseline.classes) != plain.results["class"].to_numpy()).sum()
     assert len(sim.tables["movers"]) == moved
+
+
+def test_sharing_member_facts_changes_nothing(sample_batch: Any) -> None:
+    shipped = sorted((EXAMPLES / "scenarios").glob("*.yaml"))
+    shared = simulate(sample_batch, shipped, AS_OF)
+    alone = simulate(sample_batch, shipped, AS_OF, share_facts=False)
+    for name, frame in shared.tables.items():
+        pd.testing.assert_frame_equal(frame, alone.tables[name], obj=name)
+    for sid, res in shared.scenarios.items():
+        assert list(res.classes) == list(alone.scenarios[sid].classes)
 
 
 def test_the_2027_standard_today_equals_classify_with_that_rulebook(sample_batch: Any) -> None:
