@@ -315,10 +315,7 @@ def simulate_cmd(inputs: tuple[Path, ...], scenario_files: tuple[Path, ...], as_
     book = default_rulebook()
     try:
         scenarios = [load_scenario(p, book) for p in scenario_files]
-        for s in scenarios:
-            s.apply(book, as_of)  # every scenario checked before the batch is read
-        batch = parse_batch(read_survey(list(inputs)))
-        result = simulate(batch, scenarios, as_of, book=book, lang=lang)
+        result = simulate(list(inputs), scenarios, as_of, book=book, lang=lang)
     except RulebookError as exc:
         console.print("Kịch bản không hợp lệ / invalid scenario", style="red")
         console.print(str(exc), markup=False, soft_wrap=True)

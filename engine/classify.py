@@ -26,6 +26,7 @@ from household_models.vocab import code_label
 RESULT_COLUMNS = ("deprivation_count", "class", "class_vi", "reason", "statuses", "statuses_text",
                   "recommendations", "missing", "error", "rulebook_version", "as_of")  # fmt: skip
 ALL_DISTRICTS = {"vi": "Tất cả", "en": "All"}
+UNNAMED_DISTRICT = "(không ghi)"  # a household without a district
 INDICATOR_STATES = np.array(["ok", "deprived", "unknown", ""], dtype=object)
 
 
@@ -283,7 +284,7 @@ def summary_table(district: Any, classes_of: Any, r: Resolved) -> pd.DataFrame:
         for cls in classes:
             n = int(row[cls])
             rows.append({
-                "district": name or "(không ghi)",
+                "district": name or UNNAMED_DISTRICT,
                 "class": cls,
                 "class_vi": r.classification.classes[cls]["vi"],
                 "households": n,

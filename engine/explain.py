@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import html
 from functools import cache
-from pathlib import Path
 from typing import Any
-
-import yaml
 
 from engine.rulebook import FIELD_SPECS
 from engine.trace import dicts_in, sources_cited
+from engine.yamlio import engine_data
 from household_models.vocab import code_label
 
 Line = tuple[int, str, str]  # indent, text, kind (heading | text | tree)
@@ -20,9 +18,7 @@ Line = tuple[int, str, str]  # indent, text, kind (heading | text | tree)
 
 @cache
 def words() -> dict[str, Any]:
-    data: dict[str, Any] = yaml.safe_load(
-        (Path(__file__).parent / "data" / "explain.yaml").read_text("utf-8")
-    )
+    data: dict[str, Any] = engine_data("explain.yaml")
     return data
 
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -96,10 +97,10 @@ class Scenario:
     digest: str = ""
     indicators_add: tuple[Rule, ...] = field(default_factory=tuple)
 
-    @property
-    def parameters(self) -> tuple[str, ...]:
-        """The parameters the scenario changes."""
-        return tuple(dict.fromkeys(o.name for o in self.overrides))
+    def override_texts(self, value_text: Callable[[Any], str] = str) -> list[str]:
+        """Each changed value as ``name[.key] = value (from[..to])``, for reports."""
+        return [f"{o.name}{'.' + o.key if o.key else ''} = {value_text(o.value)} "
+                f"({o.start}{'..' + str(o.end) if o.end else ''})" for o in self.overrides]  # fmt: skip
 
     def rulebook(self, book: Rulebook) -> Rulebook:
         """The baseline rulebook with the scenario's values and indicators (a new object)."""

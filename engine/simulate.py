@@ -37,6 +37,7 @@ import pandas as pd
 
 from engine.classify import (
     ALL_DISTRICTS,
+    UNNAMED_DISTRICT,
     class_codes,
     indicator_states,
     summary_table,
@@ -48,7 +49,6 @@ from engine.vectorised import Evaluation, Evaluator, Tables, Tri
 from household_models.parse import ParsedBatch
 
 BASELINE = "baseline"
-UNNAMED = "(không ghi)"  # a household without a district
 
 
 @dataclass
@@ -152,7 +152,7 @@ def alkire_foster(result: Outcome, district: npt.NDArray[np.object_], label: str
         h = q[k] / n[k] if n[k] else 0.0
         a = s[k] / q[k] if q[k] else 0.0
         m0 = h * a
-        row = {"scenario": label, "district": name or UNNAMED, "households": int(n[k]),
+        row = {"scenario": label, "district": name or UNNAMED_DISTRICT, "households": int(n[k]),
                "k": f"{cutoff}/{d}", "H": round(h, 6), "A": round(a, 6),
                "M0": round(m0, 6)}  # fmt: skip
         for j, ind in enumerate(ids):
@@ -179,7 +179,7 @@ def _transitions(sid: str, district_code: npt.NDArray[np.int64], districts: list
     for name, matrix in [*zip(districts, counts, strict=True), (ALL_DISTRICTS["vi"],
                                                                   counts.sum(axis=0))]:  # fmt: skip
         for i, j in zip(*np.nonzero(matrix), strict=True):
-            rows.append({"scenario": sid, "district": name or UNNAMED, "from": classes[i],
+            rows.append({"scenario": sid, "district": name or UNNAMED_DISTRICT, "from": classes[i],
                          "to": classes[j], "households": int(matrix[i, j])})  # fmt: skip
     return pd.DataFrame(rows, columns=["scenario", "district", "from", "to", "households"])
 
@@ -219,11 +219,9 @@ def _compare_costs(sid: str, base: pd.DataFrame, scen: pd.DataFrame, keys: list[
 
 
 def _describe(s: Scenario, result: Outcome) -> dict[str, Any]:
-    changes = [f"{o.name}{'.' + o.key if o.key else ''} = {o.value} "
-               f"({o.start}{'..' + str(o.end) if o.end else ''})" for o in s.overrides]  # fmt: skip
     return {"scenario": s.id, "label_vi": s.label["vi"], "label_en": s.label["en"],
             "description_vi": s.description["vi"], "file": s.file,
-            "standard": s.standard or "", "parameters": "; ".join(changes),
+            "standard": s.standard or "", "parameters": "; ".join(s.override_texts()),
             "indicators_off": "; ".join(s.indicators_off),
             "indicators_add": "; ".join(r.id for r in s.indicators_add),
             "rulebook_version": result.resolved.rulebook_version,
@@ -239,7 +237,6 @@ def simulate(data: ParsedBatch | tuple[pd.DataFrame, pd.DataFrame] | str | Path 
     dicts) on the evaluation date ``as_of``; return the outcomes and the tidy tables.
     ``share_facts=False`` computes every member fact anew in every run (for measurement)."""
     book = book if book is not None else default_rulebook()
-    batch = _as_batch(data)
     defs = [_as_scenario(s, book) for s in scenarios]
     ids = [s.id for s in defs]
     if len(set(ids)) != len(ids):
@@ -250,7 +247,8 @@ def simulate(data: ParsedBatch | tuple[pd.DataFrame, pd.DataFrame] | str | Path 
         files = ", ".join(dict.fromkeys(s.file for s in defs if s.id == dup))
         raise ScenarioError([Problem(files, 0, f"scenario id '{dup}' is given more than once",
                                      "give each scenario its own id")])  # fmt: skip
-    resolved = {s.id: s.apply(book, as_of) for s in defs}  # every scenario checked before any run
+    resolved = {s.id: s.apply(book, as_of) for s in defs}  # all checked before the batch is read
+    batch = _as_batch(data)
     shared: dict[tuple[Any, ...], Tri] | None = {} if share_facts else None
     baseline = outcome(batch, book.resolve(as_of), BASELINE, shared, lang)
     results = {sid: outcome(batch, r, sid, shared, lang) for sid, r in resolved.items()}
@@ -316,7 +314,7 @@ def simulate(data: ParsedBatch | tuple[pd.DataFrame, pd.DataFrame] | str | Path 
     out["alkire_foster"] = pd.concat(af, ignore_index=True)
     if not out["costs_by_district"].empty:
         out["costs_by_district"]["district"] = out["costs_by_district"]["district"].replace(
-            "", UNNAMED)  # fmt: skip
+            "", UNNAMED_DISTRICT)  # fmt: skip
     order = ["scenarios", "classes", "transitions", "indicators", "costs", "costs_by_district",
              "alkire_foster", "movers"]  # fmt: skip
     tables_out = {}

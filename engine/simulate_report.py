@@ -6,20 +6,20 @@ from __future__ import annotations
 import html
 import math
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
+from engine.classify import ALL_DISTRICTS
 from engine.recommend import format_number
 from engine.rulebook import DOMAIN_CODES
 from engine.simulate import BASELINE, Simulation
+from engine.yamlio import engine_data
 
 COLOURS = ["#546e7a", "#b71c1c", "#1565c0", "#2e7d32", "#6a1b9a", "#ef6c00"]
 MOVERS_SHOWN = 100
-ALL = "Tất cả"  # the province row of the tables
+ALL = ALL_DISTRICTS["vi"]  # the province row of the tables
 CSS = ("body{font-family:'DejaVu Sans',system-ui,sans-serif;margin:2em auto;max-width:64em;"
        "padding:0 1em;color:#1d2733}h1{border-bottom:2px solid #b71c1c}h2{color:#b71c1c;"
        "margin-top:1.6em}p.meta,p.note{color:#546e7a}table.t{border-collapse:collapse;"
@@ -31,9 +31,7 @@ CSS = ("body{font-family:'DejaVu Sans',system-ui,sans-serif;margin:2em auto;max-
 
 @cache
 def words(lang: str) -> dict[str, str]:
-    data = yaml.safe_load((Path(__file__).parent / "data" / "simulate_report.yaml")
-                          .read_text("utf-8"))  # fmt: skip
-    return {key: value[lang] for key, value in data.items()}
+    return {key: value[lang] for key, value in engine_data("simulate_report.yaml").items()}
 
 
 def _esc(value: Any) -> str:
@@ -173,8 +171,7 @@ def render_html(sim: Simulation, lang: str = "vi") -> str:
     # The scenarios and what they change.
     rows: list[list[Any]] = []
     for sid, s in sim.definitions.items():
-        changes = [f"{o.name}{'.' + o.key if o.key else ''} = {_value(o.value, lang)} "
-                   f"({o.start}{'..' + str(o.end) if o.end else ''})" for o in s.overrides]  # fmt: skip
+        changes = s.override_texts(lambda value: _value(value, lang))
         if s.standard:
             changes.append(f"{w['standard']} {s.standard}")
         if s.indicators_off:

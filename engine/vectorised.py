@@ -352,15 +352,16 @@ class Evaluator:
         if isinstance(node, c.FactRef):
             key = (node.name, context)
             if key not in self.fact_cache:
-                shared = self._shared_key(node.name) if context == "member" else None
-                if shared is not None and shared in self.shared_facts:  # type: ignore[operator]
-                    self.fact_cache[key] = self.shared_facts[shared]  # type: ignore[index]
+                store = self.shared_facts if context == "member" else None
+                shared = self._shared_key(node.name) if store is not None else None
+                if store is not None and shared is not None and shared in store:
+                    self.fact_cache[key] = store[shared]
                     return self.fact_cache[key]
                 saved, self._unknown_log = self._unknown_log, None
                 self.fact_cache[key] = self.cond(self.r.facts[node.name][1].condition, context)
                 self._unknown_log = saved
-                if shared is not None:
-                    self.shared_facts[shared] = self.fact_cache[key]  # type: ignore[index]
+                if store is not None and shared is not None:
+                    store[shared] = self.fact_cache[key]
             return self.fact_cache[key]
         if isinstance(node, c.BoolField):
             col = self.columns[context][node.name]
@@ -416,10 +417,8 @@ class Evaluator:
     def _shared_key(self, name: str) -> tuple[Any, ...] | None:
         """What a member fact's value depends on besides the input tables: its definition (with
         the facts it reads), the values of the parameters it reads, and the evaluation date. None
-        when it cannot be shared: no shared store, or it reads a household decision (an
+        when it cannot be shared: it reads a household decision (an
         indicator, a status or the class) that another rulebook may take differently."""
-        if self.shared_facts is None:
-            return None
         parts: list[Any] = [name, self.r.as_of]
         stack: list[c.Node] = [c.FactRef(name)]
         seen: set[str] = set()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -60,6 +62,12 @@ def _construct_sequence(loader: _Loader, node: SequenceNode) -> YList:
 
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+
+
+@cache
+def engine_data(name: str) -> Any:
+    """A YAML file of ``engine/data/`` (the words of explain and of the simulation report)."""
+    return yaml.safe_load((Path(__file__).parent / "data" / name).read_text("utf-8"))
 
 
 def load_yaml(text: str) -> Any:

@@ -296,11 +296,16 @@ def test_classify_with_a_scenario_gives_the_scenario_classes(tmp_path: Path) -> 
     assert code == 2 and "nope.yaml" in text
 
 
+def simulate_example(out: Path) -> tuple[int, str]:
+    """The simulate command on the example batch with the rural-line scenario."""
+    return run("simulate", str(EXAMPLES / "survey.xlsx"), "--scenario",
+               str(EXAMPLES / "scenarios" / "rural_line_1800k.yaml"), "--as-of", "2025-06-30",
+               "-o", str(out))  # fmt: skip
+
+
 def test_simulate_command(tmp_path: Path) -> None:
     out = tmp_path / "report.xlsx"
-    code, text = run("simulate", str(EXAMPLES / "survey.xlsx"), "--scenario",
-                     str(EXAMPLES / "scenarios" / "rural_line_1800k.yaml"), "--as-of",
-                     "2025-06-30", "-o", str(out))  # fmt: skip
+    code, text = simulate_example(out)
     assert code == 0, text
     sheets = pd.read_excel(out, sheet_name=None)
     assert list(sheets) == ["scenarios", "classes", "transitions", "indicators", "costs",
@@ -310,9 +315,7 @@ def test_simulate_command(tmp_path: Path) -> None:
 
 def test_html_report_is_self_contained(tmp_path: Path) -> None:
     out = tmp_path / "report.html"
-    code, text = run("simulate", str(EXAMPLES / "survey.xlsx"), "--scenario",
-                     str(EXAMPLES / "scenarios" / "rural_line_1800k.yaml"), "--as-of",
-                     "2025-06-30", "-o", str(out))  # fmt: skip
+    code, text = simulate_example(out)
     assert code == 0, text
     page = out.read_text("utf-8")
     # Poor and near-poor rates by district, one transition heat map, cost by department.
