@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_classify import synthetic  # noqa: E402
 
 from engine import classify, default_rulebook  # noqa: E402
-from engine.agreement import compare, run_durable  # noqa: E402
+from engine.evaluators.crosscheck import compare, run_durable  # noqa: E402
 from household_models import parse_batch, read_survey  # noqa: E402
 
 
@@ -59,8 +59,8 @@ def main() -> None:
     print(f"households={n} members={len(batch.member_household)}; vectorised classify (all "
           f"outputs) {vectorised:.2f} s = {n / vectorised:,.0f} households/s")
     if args.rss_every:
-        from engine.durable_adapter import DurableEvaluator
-        from engine.reference import from_batch
+        from engine.evaluators.durable import DurableEvaluator
+        from engine.evaluators.reference import from_batch
 
         evaluator = DurableEvaluator(result.resolved)
         valid = [p for p in range(n) if not batch.household_invalid[p]]

@@ -28,11 +28,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from engine import classify, default_rulebook  # noqa: E402
-from engine.sample import generate  # noqa: E402
-from engine.scenario import load_scenario  # noqa: E402
-from engine.simulate import Simulation, simulate  # noqa: E402
+from engine.simulation.scenario import load_scenario  # noqa: E402
+from engine.simulation.simulate import Simulation, simulate  # noqa: E402
+from engine.synthetic import generate  # noqa: E402
 from household_models import parse_batch, read_survey  # noqa: E402
-from household_models.parse import ParsedBatch  # noqa: E402
+from household_models.batch import ParsedBatch  # noqa: E402
 
 LINES: list[str] = []
 

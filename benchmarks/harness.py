@@ -38,9 +38,9 @@ SAMPLE = 20_000
 def one_size(households: int, folder: Path) -> dict[str, float]:
     """Time every phase of a classify run on a sample of ``households`` (in this process)."""
     from engine import default_rulebook
-    from engine.classify import classify
-    from engine.outputs import write_result
-    from engine.sample import generate
+    from engine.results.classify import classify
+    from engine.results.outputs import write_result
+    from engine.synthetic import generate
     from household_models import parse_batch, read_survey
 
     hh, mem = generate(households, year=2025, seed=1)
@@ -58,7 +58,7 @@ def one_size(households: int, folder: Path) -> dict[str, float]:
     out["parse"] = time.perf_counter() - t
     del raw
     timings: dict[str, float] = {}
-    from engine import vectorised
+    from engine.evaluators import vectorised
 
     original = vectorised.Evaluator.run
 
@@ -86,11 +86,11 @@ def durable_and_baselines(folder: Path) -> dict[str, float]:
     from durable import engine as durable_engine
 
     from engine import default_rulebook
-    from engine.agreement import compare, run_durable
-    from engine.classify import classify
-    from engine.durable_adapter import QuietHost
-    from engine.reference import Reference, from_batch
-    from engine.sample import generate
+    from engine.evaluators.crosscheck import compare, run_durable
+    from engine.evaluators.durable import QuietHost
+    from engine.evaluators.reference import Reference, from_batch
+    from engine.results.classify import classify
+    from engine.synthetic import generate
     from household_models import parse_batch, read_survey
 
     hh, mem = generate(SAMPLE, year=2025, seed=1)

@@ -14,7 +14,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
-from household_models.vocab import Col, normalise_row
+from household_models.columns import Col, specs_for
+from household_models.vocab import InvalidValue, format_message, header_key, normalise_scalar
 
 
 class Area(StrEnum):
@@ -108,6 +109,26 @@ class Education(StrEnum):
 
 def _alias(name: str, vi: str) -> Any:
     return Field(default=None, validation_alias=AliasChoices(name, vi))
+
+
+def normalise_row(model: type, data: dict[str, Any]) -> dict[str, Any]:
+    """Map Vietnamese headers to field names and normalise every value (pydantic row path)."""
+    specs = specs_for(model)
+    by_header = {header_key(s.name): s for s in specs} | {header_key(s.vi): s for s in specs}
+    out: dict[str, Any] = {}
+    for key, raw in data.items():
+        spec = by_header.get(header_key(str(key)))
+        if spec is None:
+            out[key] = raw
+            continue
+        try:
+            value = normalise_scalar(spec, raw)
+        except InvalidValue as exc:
+            vi, en = format_message(exc.code, spec, raw, exc.detail)
+            raise ValueError(f"{vi} / {en}") from None
+        if value is not None:
+            out[spec.name] = value
+    return out
 
 
 class _Row(BaseModel):

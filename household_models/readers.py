@@ -14,21 +14,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from engine.errors import SurveyReadError
 from household_models.vocab import header_key, value_key
 
 HOUSEHOLD_SHEETS = ("households", "ho", "hộ")
 MEMBER_SHEETS = ("members", "thanh_vien", "thành viên", "thanh vien", "thành_viên")
 MEMBER_MARKERS = ("member_no", "stt")
-
-
-class SurveyReadError(Exception):
-    """The input cannot be read at all. The message names the file and the fix (vi / en)."""
-
-    def __init__(self, path: str | Path, vi: str, en: str) -> None:
-        super().__init__(f"{path}: {vi}\n{path}: {en}")
-        self.path = str(path)
-        self.vi = vi
-        self.en = en
 
 
 @dataclass
@@ -141,7 +132,7 @@ def read_workbook(path: Path) -> RawBatch:
     return RawBatch(hh, mem)
 
 
-def _is_members(table: SourceTable) -> bool:
+def is_members_table(table: SourceTable) -> bool:
     return any(header_key(c) in MEMBER_MARKERS for c in table.frame.columns)
 
 
@@ -156,9 +147,9 @@ def read_survey(paths: list[Path]) -> RawBatch:
     if len(paths) == 2 and (suffixes <= {".csv", ".txt"} or suffixes <= {".parquet", ".pq"}):
         reader = read_parquet if suffixes <= {".parquet", ".pq"} else read_csv
         a, b = reader(paths[0]), reader(paths[1])
-        if _is_members(a) and not _is_members(b):
+        if is_members_table(a) and not is_members_table(b):
             a, b = b, a
-        if not _is_members(b) or _is_members(a):
+        if not is_members_table(b) or is_members_table(a):
             raise SurveyReadError(
                 paths[1],
                 "không nhận ra bảng thành viên: đúng một trong hai tệp phải có cột 'member_no' "

@@ -1,105 +1,34 @@
-"""Column specs derived from the pydantic models: the one schema both input paths follow."""
+"""The survey schema as the engine reads it: the column specs of the two tables (from the
+pydantic models), the code lists by domain and the fields the engine derives."""
 
 from __future__ import annotations
 
-import datetime as dt
-import types
-import typing
-from dataclasses import dataclass
-from enum import StrEnum
-from functools import cache
-from typing import Any
-
-import annotated_types
-
+from household_models.columns import ColumnSpec, specs_for
 from household_models.models import Household, Member
-from household_models.vocab import Col, vocabulary
-
-
-@dataclass(frozen=True)
-class ColumnSpec:
-    name: str
-    vi: str
-    kind: str  # text | bool | int | number | code | codes | date
-    required: str
-    personal: bool
-    default: Any
-    domain: str = ""
-    codes: tuple[str, ...] = ()
-    ge: float | None = None
-    gt: float | None = None
-    le: float | None = None
-
-
-def _base_type(annotation: Any) -> Any:
-    origin = typing.get_origin(annotation)
-    if origin in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        return _base_type(args[0])
-    if origin is typing.Annotated:
-        return _base_type(typing.get_args(annotation)[0])
-    return annotation
-
-
-@cache
-def specs_for(model: type) -> tuple[ColumnSpec, ...]:
-    specs: list[ColumnSpec] = []
-    fields = model.model_fields  # type: ignore[attr-defined]
-    for name, info in fields.items():
-        col = next((m for m in info.metadata if isinstance(m, Col)), None)
-        if col is None:  # pragma: no cover
-            raise TypeError(f"{model.__name__}.{name} lacks Col metadata")
-        base = _base_type(info.annotation)
-        codes: tuple[str, ...] = ()
-        domain = ""
-        if typing.get_origin(base) is tuple:
-            enum_type = typing.get_args(base)[0]
-            kind, codes, domain = "codes", tuple(e.value for e in enum_type), name
-        elif isinstance(base, type) and issubclass(base, StrEnum):
-            kind, codes, domain = "code", tuple(e.value for e in base), name
-        elif base is bool:
-            kind = "bool"
-        elif base is int:
-            kind = "int"
-        elif base is float:
-            kind = "number"
-        elif base is dt.date:
-            kind = "date"
-        else:
-            kind = "text"
-        bounds: dict[str, float | None] = {"ge": None, "gt": None, "le": None}
-        for meta in info.metadata:
-            if isinstance(meta, annotated_types.Ge):
-                bounds["ge"] = float(meta.ge)  # type: ignore[arg-type]
-            elif isinstance(meta, annotated_types.Gt):
-                bounds["gt"] = float(meta.gt)  # type: ignore[arg-type]
-            elif isinstance(meta, annotated_types.Le):
-                bounds["le"] = float(meta.le)  # type: ignore[arg-type]
-        default = None if info.is_required() else info.default
-        if isinstance(default, StrEnum):
-            default = default.value
-        specs.append(
-            ColumnSpec(
-                name=name,
-                vi=col.vi,
-                kind=kind,
-                required=col.required,
-                personal=col.personal,
-                default=default,
-                domain=domain,
-                codes=codes,
-                **bounds,
-            )
-        )
-    return tuple(specs)
-
+from household_models.vocab import vocabulary
 
 HOUSEHOLD_SPECS: tuple[ColumnSpec, ...] = specs_for(Household)
 MEMBER_SPECS: tuple[ColumnSpec, ...] = specs_for(Member)
 
+FIELD_SPECS: dict[str, dict[str, ColumnSpec]] = {
+    "household": {s.name: s for s in HOUSEHOLD_SPECS},
+    "member": {s.name: s for s in MEMBER_SPECS},
+}
+# The code fields by domain (a code field's name), and their code lists, e.g. DOMAIN_CODES["latrine"].
+DOMAIN_FIELDS: dict[str, ColumnSpec] = {s.domain: s for s in HOUSEHOLD_SPECS + MEMBER_SPECS if s.domain}
+DOMAIN_CODES: dict[str, tuple[str, ...]] = {domain: s.codes for domain, s in DOMAIN_FIELDS.items()}
+# The decided classes, readable by statuses and interventions as the household field 'class'
+# (the same codes as the survey's previous_status; the loader checks classification.yaml).
+DOMAIN_CODES["class"] = DOMAIN_CODES["previous_status"]
+
 # Fields the engine derives from the input; rules may read them like input fields.
 DERIVED_HOUSEHOLD_FIELDS: dict[str, str] = {"member_count": "number"}
 DERIVED_MEMBER_FIELDS: dict[str, str] = {"age_years": "number", "age_months": "number"}
+DERIVED_FIELDS = {"household": DERIVED_HOUSEHOLD_FIELDS, "member": DERIVED_MEMBER_FIELDS}
+# Which inputs a derived field is computed from (for the 'missing' column).
+DERIVED_INPUTS = {"age_years": ("age",), "age_months": ("age",), "member_count": ()}
+# Household fields that exist once the class is decided (read by statuses and interventions).
+POST_CLASS_FIELDS = {"class": "code:class"}
 
 
 def _check_vocabulary() -> None:

@@ -10,24 +10,11 @@ import datetime as dt
 import math
 import re
 import unicodedata
-from dataclasses import dataclass
 from functools import cache
-from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import yaml
-
-if TYPE_CHECKING:
-    from household_models.schema import ColumnSpec
-
-
-@dataclass(frozen=True)
-class Col:
-    """Column metadata attached to a model field: its Vietnamese header and required-ness."""
-
-    vi: str
-    required: str = "no"
-    personal: bool = False
+from engine.text import words_file
+from household_models.columns import ColumnSpec
 
 
 def nfc(text: str) -> str:
@@ -44,17 +31,15 @@ def value_key(text: str) -> str:
     return " ".join(nfc(text).strip().casefold().split())
 
 
-@cache
 def vocabulary() -> dict[str, Any]:
-    text = resources.files("household_models").joinpath("vocabulary.yaml").read_text("utf-8")
-    data: dict[str, Any] = yaml.safe_load(text)
+    """Codes, labels and aliases of the survey's values (``vocabulary.yaml``)."""
+    data: dict[str, Any] = words_file("vocabulary.yaml", "household_models")
     return data
 
 
-@cache
 def messages() -> dict[str, dict[str, str]]:
-    text = resources.files("household_models").joinpath("messages.yaml").read_text("utf-8")
-    data: dict[str, dict[str, str]] = yaml.safe_load(text)
+    """The input-error messages, Vietnamese first (``messages.yaml``)."""
+    data: dict[str, dict[str, str]] = words_file("messages.yaml", "household_models")
     return data
 
 
@@ -255,25 +240,3 @@ def format_message(
         rng = _range_detail(spec)
         fields["detail"] = f" ({rng})" if rng else ""
     return template["vi"].format(**fields), template["en"].format(**fields)
-
-
-def normalise_row(model: type, data: dict[str, Any]) -> dict[str, Any]:
-    """Map Vietnamese headers to field names and normalise every value (pydantic row path)."""
-    from household_models.schema import specs_for
-
-    specs = specs_for(model)
-    by_header = {header_key(s.name): s for s in specs} | {header_key(s.vi): s for s in specs}
-    out: dict[str, Any] = {}
-    for key, raw in data.items():
-        spec = by_header.get(header_key(str(key)))
-        if spec is None:
-            out[key] = raw
-            continue
-        try:
-            value = normalise_scalar(spec, raw)
-        except InvalidValue as exc:
-            vi, en = format_message(exc.code, spec, raw, exc.detail)
-            raise ValueError(f"{vi} / {en}") from None
-        if value is not None:
-            out[spec.name] = value
-    return out

@@ -9,21 +9,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 
-from cli.main import main
-
-ROOT = Path(__file__).parent.parent
-EXAMPLES = ROOT / "examples"
+from tests.helpers import EXAMPLES, ROOT, run
 
 
 def expected() -> pd.DataFrame:
     return pd.read_csv(EXAMPLES / "expected_results.csv", dtype=str, keep_default_na=False)
-
-
-def run(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(main, list(args))
-    return result.exit_code, result.output
 
 
 def check_against_expected(results: pd.DataFrame) -> None:

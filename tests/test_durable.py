@@ -18,8 +18,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from engine import classify, default_rulebook, load_rulebook
-from engine.agreement import compare, run_durable
-from engine.durable_adapter import (
+from engine.evaluators.crosscheck import compare, run_durable
+from engine.evaluators.durable import (
     DurableError,
     DurableEvaluator,
     QuietHost,
@@ -27,20 +27,13 @@ from engine.durable_adapter import (
     normalise,
     number,
 )
-from engine.reference import Reference, from_batch
+from engine.evaluators.reference import Reference, from_batch
 from engine.rulebook import Resolved
 from household_models import parse_batch, read_survey
-from household_models.parse import ParsedBatch
-from household_models.readers import RawBatch, SourceTable
-from tests.helpers import frames
-from tests.test_cli import EXAMPLES
-from tests.test_properties import FAST, cases
+from household_models.batch import ParsedBatch
+from tests.helpers import EXAMPLES, FAST, batch_of, cases, frames
 
 RULES = Path(__file__).parent.parent / "rules"
-
-
-def batch_of(hh: pd.DataFrame, mem: pd.DataFrame) -> ParsedBatch:
-    return parse_batch(RawBatch(SourceTable(hh, "h", "", 2), SourceTable(mem, "m", "", 2)))
 
 
 def reference_disagreements(r: Resolved, result: Any, batch: ParsedBatch) -> list[str]:
@@ -274,11 +267,11 @@ def test_an_exception_inside_an_action_is_surfaced(monkeypatch: pytest.MonkeyPat
     ev = DurableEvaluator(r)
     hh, mem = frames([{}])
     household = from_batch(batch_of(hh, mem))[0]
-    from engine import durable_adapter
+    from engine.evaluators.durable import runtime as durable_runtime
 
     def boom(*_: Any) -> None:
         raise RuntimeError("boom inside an action")
 
-    monkeypatch.setattr(durable_adapter._Session, "fire", boom)
+    monkeypatch.setattr(durable_runtime._Session, "fire", boom)
     with pytest.raises(DurableError, match="boom inside an action"):
         ev.evaluate(household)

@@ -1,83 +1,93 @@
-"""Worked examples: the decree's numbers are written in the YAML cases, never read from rules/."""
+"""Worked examples: the YAML golden cases under tests/golden/, run through the same runner as
+``giamngheo test`` (engine/golden.py). The decree's numbers are written in the cases, never read
+from rules/."""
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from tests.helpers import run_cases
-
-GOLDEN = Path(__file__).parent / "golden"
-RULES = Path(__file__).parent.parent / "rules"
-
-# How the classification cases build N deprivations from an otherwise deprivation-free household.
-DEPRIVERS: list[dict[str, Any]] = [
-    {"durable_frame": False, "durable_walls": False},  # housing.quality
-    {"latrine": "none"},  # water.latrine
-    {"water_source": "surface_water"},  # water.source
-    {"uses_telecom": False},  # information.telecom
-    {"info_devices": ""},  # information.devices
-]
+from engine import default_rulebook
+from engine.errors import GoldenCaseError
+from engine.golden import describe_failure, load_cases, run_case
+from tests.helpers import GOLDEN, RULES, run
 
 
-def _load(path: Path) -> dict[str, Any]:
-    data: dict[str, Any] = yaml.safe_load(path.read_text("utf-8"))
-    return data
+def _cases() -> list[Any]:
+    return [pytest.param(gc, id=gc.id) for gc in load_cases([GOLDEN])]
 
 
-def _indicator_cases() -> list[Any]:
-    params = []
-    for path in sorted((GOLDEN / "indicators").glob("*/*.yaml")):
-        data = _load(path)
-        for case in data["cases"]:
-            params.append(
-                pytest.param(data["indicator"], case, id=f"{data['indicator']}: {case['name']}")
-            )
-    return params
+@pytest.mark.parametrize("gc", _cases())
+def test_golden_case(gc: Any) -> None:
+    book = default_rulebook()
+    outcome = run_case(gc, book)
+    assert outcome.passed, describe_failure(outcome, book, "en")
 
 
-def test_every_indicator_has_golden_cases() -> None:
-    rule_files = {f"{p.parent.name}/{p.name}" for p in (RULES / "indicators").glob("*/*.yaml")}
-    golden = {f"{p.parent.name}/{p.name}" for p in (GOLDEN / "indicators").glob("*/*.yaml")}
-    assert rule_files == golden
+def test_every_rule_file_has_golden_cases() -> None:
+    for folder, pattern in (("indicators", "*/*.yaml"), ("interventions", "*/*.yaml"),
+                            ("statuses", "*.yaml")):  # fmt: skip
+        rules = {str(p.relative_to(RULES / folder)) for p in (RULES / folder).glob(pattern)
+                 if p.name != "dimensions.yaml"}  # fmt: skip
+        golden = {str(p.relative_to(GOLDEN / folder)) for p in (GOLDEN / folder).glob(pattern)}
+        assert rules == golden, folder
 
 
-@pytest.mark.parametrize(("indicator", "case"), _indicator_cases())
-def test_indicator(indicator: str, case: dict[str, Any]) -> None:
-    as_of = (
-        case["as_of"]
-        if isinstance(case["as_of"], dt.date)
-        else dt.date.fromisoformat(case["as_of"])
-    )
-    results = run_cases([case], as_of)
-    row = results.iloc[0]
-    assert row["class"] != "invalid", row["error"]
-    if case["expect"] == "absent":
-        assert indicator not in results.columns
-    else:
-        assert row[indicator] == case["expect"], row["reason"]
+def test_every_kind_of_case_is_there() -> None:
+    kinds = {gc.kind for gc in load_cases([GOLDEN])}
+    assert kinds == {"indicator", "classification", "status", "intervention", "department",
+                     "scenario"}  # fmt: skip
 
 
-def _classification_cases() -> list[Any]:
-    data = _load(GOLDEN / "classification.yaml")
-    return [pytest.param(c, id=c["name"]) for c in data["cases"]]
+def test_department_codes_are_those_of_the_domain() -> None:
+    assert list(default_rulebook().departments) == [
+        "labour", "agriculture", "industry_trade", "health", "education", "construction",
+        "information", "planning", "finance", "vbsp", "front", "local",
+    ]  # fmt: skip
 
 
-@pytest.mark.parametrize("case", _classification_cases())
-def test_classification(case: dict[str, Any]) -> None:
-    household = dict(case.get("household", {}))
-    for extra in DEPRIVERS[: case.get("deprived", 0)]:
-        household.update(extra)
-    as_of = (
-        case["as_of"]
-        if isinstance(case["as_of"], dt.date)
-        else dt.date.fromisoformat(case["as_of"])
-    )
-    row = run_cases([{"household": household}], as_of).iloc[0]
-    assert row["class"] == case["expect"], row["reason"]
-    if "deprived" in case and case["expect"] != "incomplete":
-        assert row["deprivation_count"] == case["deprived"]
+def _write(path: Path, data: dict[str, Any]) -> Path:
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
+    return path
+
+
+def test_a_wrong_expectation_fails_with_the_household_and_the_explanation(tmp_path: Path) -> None:
+    # Rural 1,500,000 VND with 3 deprivations is poor (Decree 07/2021 Art. 3); expect near_poor.
+    path = _write(tmp_path / "mine.yaml", {"cases": [
+        {"name": "wrong on purpose", "as_of": "2025-06-30", "deprived": 3,
+         "household": {"income_per_capita_vnd": 1500000}, "expect": "near_poor"}]})  # fmt: skip
+    book = default_rulebook()
+    [outcome] = [run_case(gc, book) for gc in load_cases([path])]
+    assert not outcome.passed
+    text = describe_failure(outcome, book, "en")
+    assert "expected 'near_poor', got 'poor'" in text
+    assert "income_per_capita_vnd': 1500000" in text and "EXPLANATION" in text.upper()
+    assert "DEPRIVATION INDICATORS" in text  # explain's own text, in English
+
+
+def test_giamngheo_test_command(tmp_path: Path) -> None:
+    good = _write(tmp_path / "good.yaml", {"indicator": "information.telecom", "cases": [
+        {"name": "no phone", "as_of": "2025-06-30", "household": {"uses_telecom": False},
+         "expect": "deprived"}]})  # fmt: skip
+    code, out = run("test", str(good))
+    assert code == 0 and "1 passed, 0 failed" in out, out
+    bad = _write(tmp_path / "bad.yaml", {"indicator": "information.telecom", "cases": [
+        {"name": "no phone", "as_of": "2025-06-30", "household": {"uses_telecom": False},
+         "expect": "ok"}]})  # fmt: skip
+    code, out = run("test", str(good), str(bad))
+    assert code == 1 and "1 passed, 1 failed" in out and "FAIL" in out and "bad.yaml" in out
+    code, out = run("test", str(GOLDEN / "indicators" / "water"), "-q")
+    assert code == 0, out
+
+
+def test_a_file_off_the_schema_is_refused(tmp_path: Path) -> None:
+    path = _write(tmp_path / "typo.yaml", {"indicator": "water.source", "cases": [
+        {"name": "x", "as_of": "2025-06-30", "expct": "ok"}]})  # fmt: skip
+    with pytest.raises(GoldenCaseError) as info:
+        load_cases([path])
+    assert "expct" in str(info.value) and "'expect' is a required property" in str(info.value)
+    code, out = run("test", str(path))
+    assert code == 2 and "typo.yaml" in out

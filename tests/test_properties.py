@@ -2,87 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import pandas as pd
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.helpers import frames, run_cases, run_frames
+from tests.helpers import AS_OF, FAST, cases, frames, run_cases, run_frames
 
-AS_OF = dt.date(2025, 6, 30)
 RANK = {"poor": 0, "near_poor": 1, "average": 2, "not_poor": 3}
-# Incomes on and around every line and ceiling of both areas (written from Decree 07/2021).
-EDGE_INCOMES = [0, 1_499_999, 1_500_000, 1_500_001, 1_999_999, 2_000_000, 2_000_001,
-                2_249_999, 2_250_000, 2_250_001, 2_999_999, 3_000_000, 3_000_001]  # fmt: skip
-
-
-def maybe(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
-    return st.one_of(st.none(), strategy, strategy, strategy)
-
-
-members = st.fixed_dictionaries(
-    {
-        "sex": maybe(st.sampled_from(["male", "female"])),
-        "age": maybe(
-            st.sampled_from(
-                [0, 2, 3, 5, 6, 10, 14, 15, 16, 17, 18, 30, 31, 45, 56, 57, 60, 61, 62, 80]
-            )
-        ),  # fmt: skip
-        "health_insurance": maybe(st.booleans()),
-        "disability": st.sampled_from(["none", "none", "mild", "severe", "especially_severe"]),
-        "employment": maybe(
-            st.sampled_from(
-                [
-                    "wage_contract",
-                    "wage_no_contract",
-                    "self_employed",
-                    "unemployed",
-                    "not_in_labour_force",
-                ]
-            )
-        ),  # fmt: skip
-        "education": maybe(
-            st.sampled_from(
-                ["primary", "lower_secondary", "upper_secondary", "vocational_elementary"]
-            )
-        ),  # fmt: skip
-        "in_school": maybe(st.booleans()),
-        "school_on_track": maybe(st.booleans()),
-        "stunted": maybe(st.booleans()),
-        "underweight": maybe(st.booleans()),
-        "social_allowance": st.booleans(),
-        "pregnant_or_nursing": st.booleans(),
-        "serious_illness": st.booleans(),
-        "meritorious": st.booleans(),
-    }
-)
-households = st.fixed_dictionaries(
-    {
-        "area": maybe(st.sampled_from(["rural", "urban"])),
-        "income_per_capita_vnd": maybe(
-            st.one_of(st.sampled_from(EDGE_INCOMES), st.integers(0, 5_000_000))
-        ),  # fmt: skip
-        "income_score": maybe(st.sampled_from([100, 139, 140, 141, 174, 175, 176, 300])),
-        "durable_frame": maybe(st.booleans()),
-        "durable_walls": maybe(st.booleans()),
-        "durable_roof": maybe(st.booleans()),
-        "floor_area_m2": maybe(st.sampled_from([7.9, 8, 15, 16, 24, 40, 100])),
-        "water_source": maybe(st.sampled_from(["piped", "rainwater", "surface_water", "other"])),
-        "latrine": maybe(st.sampled_from(["septic", "biogas", "simple_pit", "none"])),
-        "uses_telecom": maybe(st.booleans()),
-        "info_devices": st.sampled_from(["", "tv", "smartphone;radio"]),
-        "causes": st.sampled_from(["", "no_land", "no_capital;no_tools", "illness", "no_labour",
-                                   "no_skills;other"]),  # fmt: skip
-        "previous_status": maybe(st.sampled_from(["poor", "near_poor", "average", "not_poor"])),
-        "left_list_on": maybe(st.sampled_from(["2022-06-29", "2022-06-30", "2024-12-31",
-                                               "2025-07-15"])),  # fmt: skip
-    }
-)
-cases = st.builds(lambda h, m: {"household": h, "members": m}, households,
-                  st.lists(members, min_size=1, max_size=6))  # fmt: skip
-FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @FAST

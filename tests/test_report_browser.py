@@ -16,11 +16,11 @@ import numpy as np
 import pytest
 
 from engine import default_rulebook
-from engine.outputs import write_text
-from engine.scenario import load_scenario
-from engine.simulate import simulate
-from engine.simulate_report import COLOURS, render_html
-from tests.test_simulate import AS_OF, EXAMPLES
+from engine.files import write_text
+from engine.simulation.report import COLOURS, render_report_html
+from engine.simulation.scenario import load_scenario
+from engine.simulation.simulate import simulate
+from tests.helpers import AS_OF, EXAMPLES
 
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -60,7 +60,7 @@ def test_the_report_renders_with_its_charts_in_headless_chromium(tmp_path: Path)
     shipped = [load_scenario(p, book) for p in sorted((EXAMPLES / "scenarios").glob("*.yaml"))]
     sim = simulate(EXAMPLES / "survey.xlsx", shipped, AS_OF, book=book)
     page = tmp_path / "report.html"
-    write_text(page, render_html(sim, "vi"))
+    write_text(page, render_report_html(sim, "vi"))
     pixels = screenshot(page, tmp_path / "shot.png", 1100, 9000)
     assert pixels.shape[:2] == (9000, 1100)
     ink = (pixels < 235).any(axis=2)  # anything darker than the white page

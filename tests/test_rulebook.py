@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.rulebook import RulebookError, boundary_dates, load_rulebook
-from engine.tablecheck import check_classification_table
+from engine.loader import RulebookError, load_rulebook
+from engine.loader.tableproof import check_classification_table
+from engine.rulebook import boundary_dates
 
 RULES = Path(__file__).parent.parent / "rules"
 

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from engine import classify, default_rulebook
-from engine.sample import generate
+from engine.synthetic import generate
 from household_models import parse_batch, read_survey
-from tests.test_cli import run
+from tests.helpers import run
 
 # Poor-household rates per former district, 2022 results (%), from the plan's Appendix 01.
 PLAN_2022 = {"Phù Cừ": 2.21, "Tiên Lữ": 2.09, "TP Hưng Yên": 0.81, "Kim Động": 1.74,

@@ -15,48 +15,20 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from engine import classify, default_rulebook, load_rulebook
-from engine.rulebook import RulebookError
-from engine.scenario import load_scenario, scenario_from_dict
-from engine.simulate import simulate
+from engine.errors import RulebookError
+from engine.simulation.scenario import load_scenario, scenario_from_dict
+from engine.simulation.simulate import simulate
 from household_models import parse_batch, read_survey
-from tests.helpers import frames
-from tests.test_cli import EXAMPLES, run
-from tests.test_durable import batch_of
-from tests.test_properties import FAST, cases
+from tests.helpers import EXAMPLES, FAST, batch_of, cases, frames, run
 
 AS_OF = dt.date(2025, 6, 30)
 RULES = Path(__file__).parent.parent / "rules"
-GOLDEN = Path(__file__).parent / "golden" / "scenarios.yaml"
 
 
 def scenario_file(tmp_path: Path, data: dict[str, Any]) -> Path:
     path = tmp_path / f"{data['id']}.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
     return path
-
-
-def _golden() -> list[Any]:
-    data = yaml.safe_load(GOLDEN.read_text("utf-8"))
-    return [pytest.param(c, id=c["name"]) for c in data["cases"]]
-
-
-@pytest.mark.parametrize("case", _golden())
-def test_scenario_case(case: dict[str, Any]) -> None:
-    hh, mem = frames([{"household": case.get("household", {}),
-                       "members": case.get("members", [{}])}])  # fmt: skip
-    sim = simulate((hh, mem), [case["scenario"]], AS_OF)  # the scenario inline, as a dict
-    after = sim.scenarios[case["scenario"]["id"]]
-    expect = case["expect"]
-    assert (sim.baseline.classes[0], after.classes[0]) == (expect["baseline"], expect["scenario"])
-    if "indicator" in expect:
-        ind = expect["indicator"]
-        if "baseline_indicator" in expect:
-            assert sim.baseline.indicator_states(ind)[0] == expect["baseline_indicator"]
-        else:  # a provincial extra indicator: not in the baseline at all
-            assert ind not in sim.baseline.evaluation.indicators
-        assert after.indicator_states(ind)[0] == expect["scenario_indicator"]
-    moved = sim.tables["movers"]
-    assert len(moved) == int(expect["baseline"] != expect["scenario"])
 
 
 def test_an_empty_scenario_moves_nobody(tmp_path: Path) -> None:
@@ -118,7 +90,7 @@ EDITS = {
 
 @pytest.fixture(scope="module")
 def sample_batch(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    from engine.sample import generate
+    from engine.synthetic import generate
 
     tmp = tmp_path_factory.mktemp("sample")
     hh, mem = generate(6_000, seed=9, year=2025)

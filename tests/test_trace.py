@@ -13,12 +13,13 @@ import jsonschema
 import pytest
 
 from engine import default_rulebook, load_rulebook
-from engine.explain import render_html, render_text
-from engine.trace import SCHEMA_PATH, TraceError, build_trace, replay, to_json
+from engine.errors import TraceError
+from engine.trace.build import SCHEMA_PATH, build_trace, to_json
+from engine.trace.render import render_text, render_trace_html
+from engine.trace.replay import replay
 from household_models import parse_batch, read_survey
 from household_models.readers import RawBatch, SourceTable
-from tests.helpers import frames
-from tests.test_cli import EXAMPLES, run
+from tests.helpers import EXAMPLES, frames, run
 
 AS_OF = dt.date(2025, 6, 30)
 BATCH = parse_batch(read_survey([EXAMPLES / "survey.xlsx"]))
@@ -157,7 +158,7 @@ def test_explain_in_english_and_html() -> None:
     trace = trace_of("HY-016")
     en = render_text(trace, default_rulebook().sources, "en")
     assert "RECOMMENDED SUPPORT" in en and "Monthly social allowance" in en
-    page = render_html(trace, default_rulebook().sources, "vi")
+    page = render_trace_html(trace, default_rulebook().sources, "vi")
     assert page.startswith("<!DOCTYPE html>") and "<details>" in page
     assert not re.search(r"(src|href)\s*=|https?://|<script", page)  # opens offline
     assert "Trợ cấp xã hội hằng tháng cho người khuyết tật nặng" in page

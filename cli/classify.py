@@ -1,0 +1,141 @@
+"""``giamngheo classify``: every household of a survey batch, with its results tables."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import time
+from pathlib import Path
+
+import click
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from cli.console import console, print_counts, say
+from cli.options import as_of_option, lang_option, rulebook, rules_option
+from engine import classify
+from engine.errors import CheckFailed
+from engine.files import check_target
+from engine.results.chunked import classify_chunked
+from engine.results.outputs import output_paths, write_result
+from engine.rulebook import Rulebook
+from engine.simulation.scenario import load_scenario
+from engine.text import format_number
+from household_models import parse_batch, read_survey
+
+PROGRESS_THRESHOLD = 50_000
+log = logging.getLogger("giamngheo")
+
+
+@click.command("classify")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
+              help="results file: .xlsx (sheets results, errors, summary, recommendations, "
+              "departments), .csv or .parquet (one file per table beside it)")  # fmt: skip
+@as_of_option()
+@lang_option("language of the texts: reasons, actions, triggers, department names")
+@rules_option()
+@click.option("--engine", type=click.Choice(["vectorised", "durable"]), default="vectorised",
+              show_default=True, help="vectorised (fast, whole batch) or durable (durable_rules, "
+              "household by household)")  # fmt: skip
+@click.option("--verify", type=click.FloatRange(0, 1), default=0.01, show_default=True,
+              help="share of households re-evaluated on durable_rules as a cross-check "
+              "(0 disables)")  # fmt: skip
+@click.option("--processes", type=click.IntRange(1, 64), default=None,
+              help="worker processes for durable_rules (default: the number of CPUs)")
+@click.option("--chunk-size", type=click.IntRange(1000, None), default=None,
+              help="classify a Parquet pair larger than memory this many households at a time "
+              "(same results; output .parquet or .csv)")  # fmt: skip
+@click.option("--scenario", "scenario_file", type=click.Path(path_type=Path, dir_okay=False),
+              default=None, help="classify under a policy scenario (YAML, as for simulate) "
+              "instead of the rules in force")  # fmt: skip
+def classify_cmd(inputs: tuple[Path, ...], output: Path, as_of: dt.date, lang: str,
+                 rules_dir: Path | None, engine: str, verify: float,
+                 processes: int | None, chunk_size: int | None,
+                 scenario_file: Path | None) -> None:  # fmt: skip
+    """Classify every household of a survey batch.
+
+    \b
+    Examples:
+      giamngheo classify survey.xlsx -o results.xlsx --as-of 2025-06-30
+      giamngheo classify households.csv members.csv -o results.csv --as-of 2025-06-30
+      giamngheo classify survey.xlsx -o results.xlsx --as-of 2025-06-30 --engine durable
+      giamngheo classify survey.parquet survey.members.parquet -o results.parquet \\
+          --as-of 2025-06-30 --verify 0
+      giamngheo classify survey.xlsx -o results.xlsx --as-of 2025-06-30 \\
+          --scenario examples/scenarios/rural_line_1800k.yaml
+    """
+    started = time.perf_counter()
+    book = rulebook(rules_dir, as_of)
+    resolved = None
+    if scenario_file is not None:
+        if chunk_size is not None:
+            raise click.BadParameter("a scenario is classified in one pass; drop --chunk-size",
+                                     param_hint="--scenario")  # fmt: skip
+        resolved = load_scenario(scenario_file, book).apply(book, as_of)
+    workers = processes or os.cpu_count() or 1
+    for target in output_paths(output).values():  # refuse a bad output before any work
+        check_target(target, inputs)
+    if chunk_size is not None:
+        _classify_in_chunks(list(inputs), output, book, as_of, chunk_size, lang, verify, workers,
+                            started)  # fmt: skip
+        return
+    raw = read_survey(list(inputs))
+    large = len(raw.households.frame) >= PROGRESS_THRESHOLD
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                  console=console(), disable=not large, transient=True) as progress:  # fmt: skip
+        task = progress.add_task("Kiểm tra dữ liệu / validating", total=3)
+        batch = parse_batch(raw)
+        progress.update(task, advance=1, description="Phân loại / classifying")
+        result = classify(batch, book, as_of, lang=lang, engine=engine, verify=verify,
+                          processes=workers, resolved=resolved)  # fmt: skip
+        progress.update(task, advance=1, description="Ghi kết quả / writing")
+        written = write_result(result, output)
+        progress.update(task, advance=1)
+    elapsed = time.perf_counter() - started
+    print_counts(result.class_counts, result.resolved.classification.classes)
+    say(f"{len(result.results)} hộ / households, {result.n_members} thành viên / members, "
+        f"{len(result.errors)} lỗi đầu vào / input errors; {result.resolved.version.label['vi']} "
+        f"({result.resolved.rulebook_version}), ngày đánh giá / as of {as_of}; {elapsed:.1f} s")  # fmt: skip
+    total = result.departments.iloc[-1]
+    say(f"{int(total['recommendations'])} đề xuất hỗ trợ / recommendations cho "
+        f"{int(total['households'])} hộ / households; chi phí ước tính năm đầu / estimated "
+        f"first-year cost {format_number(int(total['first_year_cost_vnd']))} đồng; "
+        f"vốn vay / loans {format_number(int(total['loan_volume_vnd']))} đồng")  # fmt: skip
+    _report_verified(result.verified, result.disagreements, engine == "durable")
+    for path in written:
+        say(f"→ {path}")
+    log.info("classified %d households", len(result.results))
+    if result.disagreements:
+        raise CheckFailed("engine_disagreement", count=result.disagreements)
+
+
+def _report_verified(verified: int, disagreements: int, durable: bool) -> None:
+    if not verified:
+        return
+    what = ("bộ máy durable_rules / durable_rules engine" if durable else
+            "kiểm tra chéo / cross-check on durable_rules")  # fmt: skip
+    say(f"{what}: {verified} hộ / households, {disagreements} khác biệt / disagreements",
+        style="red" if disagreements else None)  # fmt: skip
+
+
+def _classify_in_chunks(inputs: list[Path], output: Path, book: Rulebook, as_of: dt.date,
+                        chunk_size: int, lang: str, verify: float, processes: int,
+                        started: float) -> None:  # fmt: skip
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                  console=console(), transient=True) as progress:  # fmt: skip
+        task = progress.add_task("Phân loại theo nhóm / classifying in chunks", total=None)
+
+        def step(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        out = classify_chunked(inputs, output, book, as_of, chunk_size, lang, verify, processes,
+                               step)  # fmt: skip
+    print_counts(out["class_counts"], book.resolve(as_of).classification.classes)
+    say(f"{out['households']} hộ / households, {out['members']} thành viên / members; "
+        f"{time.perf_counter() - started:.1f} s")  # fmt: skip
+    _report_verified(out["verified"], out["disagreements"], False)
+    for path in out["written"]:
+        say(f"→ {path}")
+    if out["disagreements"]:
+        raise CheckFailed("engine_disagreement", count=out["disagreements"])

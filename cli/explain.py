@@ -1,0 +1,87 @@
+"""``giamngheo explain``: how one household's class and support came about, clause by clause;
+and the replay of a recorded trace."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import json
+from pathlib import Path
+
+import click
+
+from cli.console import say
+from cli.options import as_of_option, lang_option, rulebook, rules_option
+from engine.errors import CheckFailed, TraceError
+from engine.files import check_target, write_text
+from engine.trace.build import build_trace, to_json
+from engine.trace.render import render_text, render_trace_html
+from engine.trace.replay import replay
+from household_models import parse_batch, read_survey
+
+
+@click.command("explain")
+@click.argument("inputs", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--household", "household_id", help="the household id (mã hộ) to explain")
+@as_of_option(required=False)
+@lang_option()
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text",
+              show_default=True, help="text for people, json for machines (the trace), html "
+              "for a page that opens offline")  # fmt: skip
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="write to this file instead of the screen")  # fmt: skip
+@click.option("--replay", "replay_path", type=click.Path(path_type=Path, dir_okay=False),
+              default=None, help="re-run a JSON trace and check it gives the same bytes")  # fmt: skip
+@rules_option()
+def explain_cmd(inputs: tuple[Path, ...], household_id: str | None, as_of: dt.date | None,
+                lang: str, fmt: str, output: Path | None, replay_path: Path | None,
+                rules_dir: Path | None) -> None:  # fmt: skip
+    """Explain how one household's class and support came about, clause by clause.
+
+    \b
+    Examples:
+      giamngheo explain survey.xlsx --household HY-001 --as-of 2025-06-30
+      giamngheo explain survey.xlsx --household HY-001 --as-of 2025-06-30 --lang en
+      giamngheo explain survey.xlsx --household HY-001 --as-of 2025-06-30 --format json -o t.json
+      giamngheo explain --replay t.json
+    """
+    if replay_path is not None:
+        _replay(replay_path, rules_dir)
+        return
+    if not inputs or not household_id or as_of is None:
+        raise click.UsageError("give INPUTS, --household and --as-of (or --replay FILE)")
+    book = rulebook(rules_dir, as_of)
+    if output is not None:
+        check_target(output, inputs)
+    batch = parse_batch(read_survey(list(inputs)))
+    trace = build_trace(batch, book, as_of, household_id).trace
+    if fmt == "json":
+        text = to_json(trace)
+    elif fmt == "html":
+        text = render_trace_html(trace, book.sources, lang)
+    else:
+        text = render_text(trace, book.sources, lang)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    write_text(output, text)
+    say(f"→ {output}")
+
+
+def _replay(path: Path, rules_dir: Path | None) -> None:
+    book = rulebook(rules_dir)
+    try:
+        recorded = path.read_text("utf-8")
+        trace = json.loads(recorded)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise TraceError("trace_unreadable", path=path, detail=exc) from None
+    if not isinstance(trace, dict):
+        raise TraceError("trace_not_a_trace", schema="giamngheo.trace/1", found=type(trace).__name__)
+    again = replay(trace, book)
+    if again == recorded:
+        click.echo(f"giống hệt / identical: {path} ({len(recorded.encode())} bytes)")
+        return
+    diff = difflib.unified_diff(recorded.splitlines(), again.splitlines(), "recorded",
+                                "replayed", lineterm="", n=1)  # fmt: skip
+    click.echo("\n".join(list(diff)[:60]))
+    raise CheckFailed("replay_differs", path=path)

@@ -1,0 +1,61 @@
+"""``giamngheo sample``: a deterministic synthetic Hưng Yên survey batch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from engine.errors import OutputError
+from engine.files import EXCEL_MAX_ROWS, check_target, write_tables
+from engine.synthetic import PROVINCE_2025, generate, plan_districts
+
+# Members per household in the synthetic population, on average: a workbook whose members sheet
+# would pass Excel's row limit is refused before anything is drawn (the writer checks again).
+MEAN_MEMBERS = 3.5
+
+
+@click.command("sample")
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
+              help="households file (.parquet, .csv or .xlsx); members go beside it")  # fmt: skip
+@click.option("--households", type=click.IntRange(1, 20_000_000), default=None,
+              help="number of households (spread over the districts as in the plan)")
+@click.option("--province", is_flag=True, help="the plan's full count for the year "
+              f"({PROVINCE_2025:,} households for 2025)")  # fmt: skip
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--year", type=click.IntRange(2021, 2025), default=2025, show_default=True,
+              help="the plan's year whose district poverty rates the sample reproduces")
+@click.option("--noise", type=click.FloatRange(0, 0.05), default=0.002, show_default=True,
+              help="share of households given a missing or invalid value (0 for none)")
+def sample_cmd(output: Path, households: int | None, province: bool, seed: int, year: int,
+               noise: float) -> None:  # fmt: skip
+    """Write a synthetic Hưng Yên survey batch (deterministic for a seed).
+
+    \b
+    Examples:
+      giamngheo sample -o survey.parquet --province --seed 1 --year 2022
+      giamngheo sample -o sample.xlsx --households 2000
+    """
+    if province == (households is not None):
+        raise click.UsageError("give exactly one of --households N or --province")
+    suffix = output.suffix.lower()
+    if suffix not in (".parquet", ".csv", ".xlsx"):
+        raise OutputError("output_suffix", path=output, allowed=".parquet, .csv, .xlsx")
+    members = output.with_name(f"{output.stem}.members{suffix}")
+    for target in (output,) if suffix == ".xlsx" else (output, members):
+        check_target(target)
+    n = households if households is not None else sum(d.households for d in plan_districts(year))
+    if suffix == ".xlsx" and n * MEAN_MEMBERS > EXCEL_MAX_ROWS:
+        raise OutputError("output_too_many_rows", path=output)
+    hh, mem = generate(None if province else households, year=year, seed=seed, noise=noise)
+    if suffix == ".xlsx":
+        written = write_tables({"households": hh, "members": mem}, output, workbook=True)
+    else:
+        written = write_tables({"households": hh, "members": mem}, output,
+                               paths={"households": output, "members": members})  # fmt: skip
+    click.echo(f"{len(hh):,} hộ / households, {len(mem):,} thành viên / members (năm / year "
+               f"{year}, seed {seed})")  # fmt: skip
+    for path in written:
+        click.echo(f"→ {path}")
+    inputs = " ".join(str(p) for p in written)
+    click.echo(f"giamngheo classify {inputs} -o results{suffix} --as-of {year}-06-30")

@@ -1,0 +1,186 @@
+"""The one writer: every output goes to a temporary name beside its target and is renamed in
+place only once it is complete, so an interrupted or failed run never leaves a half-written
+file. Tables are written as sheets of one workbook, or one CSV (UTF-8 with BOM, for Excel) or
+Parquet file each; ``TableAppender`` appends tables chunk by chunk under a temporary name.
+
+Any failure to write (a directory in the way, no permission, a full disk) is an ``OutputError``
+naming the file, with nothing left behind.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterable
+from contextlib import suppress
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from engine.errors import OutputError
+
+EXCEL_MAX_ROWS = 1_048_575
+TABLE_SUFFIXES = (".csv", ".parquet")
+
+
+def _failed(path: Path, exc: BaseException) -> OutputError:
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    if isinstance(exc, IsADirectoryError) or path.is_dir():
+        vi, en = "đây là một thư mục", "it is a directory"
+    elif isinstance(exc, PermissionError):
+        vi, en = "không có quyền ghi", "permission denied"
+    else:
+        vi, en = reason, reason
+    return OutputError("output_failed", path=path, detail_vi=vi, detail_en=en)
+
+
+def check_target(path: Path, inputs: Iterable[Path] = ()) -> None:
+    """Refuse, before any work, an output that is a directory or one of the inputs."""
+    if path.is_dir():
+        raise _failed(path, IsADirectoryError(path))
+    for source in inputs:
+        with suppress(OSError):
+            if source.exists() and path.exists() and path.samefile(source):
+                raise OutputError("output_is_input", path=path)
+        if path.resolve() == source.resolve():
+            raise OutputError("output_is_input", path=path)
+
+
+def _staged(path: Path, write: Callable[[Path], None]) -> Path:
+    """Write through ``write`` to a temporary file beside ``path``; return that file."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise _failed(path, exc) from None
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        write(tmp)
+        return tmp
+    except BaseException as exc:
+        with suppress(FileNotFoundError):
+            tmp.unlink()
+        if isinstance(exc, OSError):
+            raise _failed(path, exc) from None
+        raise
+
+
+def _commit(staged: list[tuple[Path, Path]]) -> list[Path]:
+    """Rename every staged file onto its target (all written already)."""
+    try:
+        for tmp, target in staged:
+            os.replace(tmp, target)
+    except OSError as exc:
+        for tmp, _ in staged:
+            with suppress(FileNotFoundError):
+                tmp.unlink()
+        raise _failed(target, exc) from None
+    return [target for _, target in staged]
+
+
+def for_parquet(frame: pd.DataFrame) -> pd.DataFrame:
+    """Object columns as nullable strings, so that Parquet stores one type per column."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object:
+            out[col] = (
+                out[col].map(lambda v: None if v is None or v != v else str(v)).astype("string")
+            )
+    return out
+
+
+def _table_writer(frame: pd.DataFrame, target: Path) -> Callable[[Path], None]:
+    def write(tmp: Path) -> None:
+        if target.suffix.lower() == ".csv":
+            # UTF-8 with BOM so that Excel shows Vietnamese correctly.
+            frame.to_csv(tmp, index=False, encoding="utf-8-sig")
+        else:
+            for_parquet(frame).to_parquet(tmp, index=False)
+
+    return write
+
+
+def write_text(path: Path, text: str) -> Path:
+    """Write a UTF-8 text file atomically."""
+
+    def write(tmp: Path) -> None:
+        tmp.write_text(text, encoding="utf-8")
+
+    return _commit([(_staged(path, write), path)])[0]
+
+
+def write_tables(tables: dict[str, pd.DataFrame], path: Path, *, workbook: bool = False,
+                 paths: dict[str, Path] | None = None) -> list[Path]:  # fmt: skip
+    """Write named tables atomically: as sheets of one workbook, or one file each (all files
+    are complete before any is renamed in place)."""
+    if workbook:
+        if max(len(frame) for frame in tables.values()) > EXCEL_MAX_ROWS:
+            raise OutputError("output_too_many_rows", path=path)
+
+        def write_xlsx(tmp: Path) -> None:
+            with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+                for name, frame in tables.items():
+                    frame.to_excel(writer, sheet_name=name, index=False)
+
+        return _commit([(_staged(path, write_xlsx), path)])
+    assert paths is not None
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for name, frame in tables.items():
+            staged.append((_staged(paths[name], _table_writer(frame, paths[name])), paths[name]))
+    except BaseException:
+        for tmp, _ in staged:
+            with suppress(FileNotFoundError):
+                tmp.unlink()
+        raise
+    return _commit(staged)
+
+
+class TableAppender:
+    """Appends tables to one output file (Parquet or CSV) under a temporary name; ``commit``
+    renames it in place, ``abort`` removes it."""
+
+    def __init__(self, target: Path) -> None:
+        self.target = target
+        self.tmp = _staged(target, lambda tmp: None)
+        self.writer: pq.ParquetWriter | None = None
+        self.schema: pa.Schema | None = None
+        self.first = True
+
+    def add(self, frame: pd.DataFrame) -> None:
+        try:
+            if self.target.suffix.lower() == ".csv":
+                frame.to_csv(self.tmp, mode="w" if self.first else "a", header=self.first,
+                             index=False, encoding="utf-8-sig" if self.first else "utf-8")  # fmt: skip
+            else:
+                table = pa.Table.from_pandas(for_parquet(frame), preserve_index=False)
+                if self.writer is None:
+                    self.schema = table.schema
+                    self.writer = pq.ParquetWriter(self.tmp, table.schema)
+                else:
+                    table = table.cast(self.schema)
+                self.writer.write_table(table)
+        except OSError as exc:
+            self.abort()
+            raise _failed(self.target, exc) from None
+        self.first = False
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+    def abort(self) -> None:
+        self.close()
+        self.tmp.unlink(missing_ok=True)
+
+    @staticmethod
+    def commit(appenders: Iterable[TableAppender]) -> list[Path]:
+        """Close every appender and rename each file in place."""
+        items = list(appenders)
+        for a in items:
+            a.close()
+        return _commit([(a.tmp, a.target) for a in items])

@@ -1,0 +1,366 @@
+"""Golden cases: worked examples in YAML, run against a rulebook (``giamngheo test``).
+
+One schema for every golden file (``schemas/golden-1.json``, documented in
+``docs/golden-cases.md``): a file names what it tests (``indicator``, ``status`` or
+``intervention`` with an id; or nothing, for the classification, department-name and scenario
+cases) and lists ``cases``. A household case builds one household from the base household of
+``data/golden.yaml`` with the case's ``household`` and ``members`` laid over it and ``deprived``
+deprivations added, classifies it on ``as_of`` through the real reader → parser → evaluator path,
+and compares what it ``expect``s. The numbers in the cases are written from the decree, never
+read from the rulebook under test.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from engine.errors import GoldenCaseError, InputError, Problem
+from engine.results.classify import BatchResult, classify
+from engine.rulebook import Rulebook
+from engine.text import words_file
+from household_models.parse import parse_batch
+from household_models.readers import RawBatch, SourceTable
+
+SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "golden-1.json"
+SUBJECTS = ("indicator", "status", "intervention")
+
+
+@cache
+def base() -> dict[str, Any]:
+    """The base household, member, member presets and deprivers of ``data/golden.yaml``."""
+    data: dict[str, Any] = words_file("golden.yaml")
+    return data
+
+
+def frames(cases: list[dict[str, Any]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Households and members frames from cases ``{household: {...}, members: [{...}]}``:
+    household values override the base household (None removes a value), each member the
+    base member; households without an id get ``HH-<n>``."""
+    hh_rows, mem_rows = [], []
+    for i, case in enumerate(cases):
+        hh = {"household_id": f"HH-{i:05d}", **base()["household"], **case.get("household", {})}
+        hh_rows.append(hh)
+        for j, m in enumerate(case.get("members", [{}])):
+            mem_rows.append({**base()["member"], "member_no": j + 1, **m,
+                             "household_id": hh["household_id"]})  # fmt: skip
+    return pd.DataFrame(hh_rows, dtype=object), pd.DataFrame(mem_rows, dtype=object)
+
+
+def classify_frames(hh: pd.DataFrame, mem: pd.DataFrame, book: Rulebook,
+                    as_of: dt.date) -> BatchResult:  # fmt: skip
+    """Classify households and members frames through the reader's path (file names
+    ``households`` and ``members``)."""
+    raw = RawBatch(SourceTable(hh, "households", "", 2), SourceTable(mem, "members", "", 2))
+    return classify(parse_batch(raw), book, as_of)
+
+
+@dataclass
+class GoldenCase:
+    file: str
+    kind: str  # indicator | status | intervention | classification | department | scenario
+    subject: str  # the id tested ('' for classification and scenario cases)
+    case: dict[str, Any]
+    defaults: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        if self.kind == "department":
+            return f"{self.case['code']}/{self.case.get('function', '')}@{self.case['as_of']}"
+        return str(self.case.get("name", ""))
+
+    @property
+    def id(self) -> str:
+        return f"{self.subject}: {self.name}" if self.subject else self.name
+
+    @property
+    def as_of(self) -> dt.date:
+        value = self.case.get("as_of", self.defaults.get("as_of"))
+        if value is None:
+            raise GoldenCaseError([Problem(self.file, 0, f"case '{self.name}' has no as_of",
+                                           "give the case (or the file) an as_of date")])
+        return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+    def household(self) -> dict[str, Any]:
+        """The case's household and members as laid over the base household."""
+        household = dict(self.case.get("household") or {})
+        for extra in base()["deprivers"][: self.case.get("deprived", 0)]:
+            household.update(extra)
+        members = []
+        for m in self.case.get("members") or [{}]:
+            m = dict(m)
+            preset = m.pop("preset", None)
+            members.append({**base()["presets"][preset], **m} if preset else m)
+        return {"household": household, "members": members}
+
+
+@dataclass
+class Outcome:
+    """What one golden case found: the differences (none when it passed)."""
+
+    case: GoldenCase
+    failures: list[str]
+    result: BatchResult | None = None
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+# -- reading ------------------------------------------------------------------------------------
+
+
+def _kind(data: dict[str, Any], case: dict[str, Any]) -> tuple[str, str]:
+    for subject in SUBJECTS:
+        if subject in data:
+            return subject, str(data[subject])
+    if "code" in case:
+        return "department", ""
+    if "scenario" in case:
+        return "scenario", ""
+    return "classification", ""
+
+
+def _schema_problems(data: Any, file: str) -> list[Problem]:
+    import jsonschema
+
+    schema = json.loads(SCHEMA_PATH.read_text("utf-8"))
+    validator = jsonschema.Draft202012Validator(schema)
+    out = []
+    for error in sorted(validator.iter_errors(_jsonable(data)), key=lambda e: list(e.path)):
+        where = "/".join(str(p) for p in error.path) or "(top)"
+        out.append(Problem(file, 0, f"{where}: {error.message}",
+                           "see docs/golden-cases.md"))  # fmt: skip
+    return out
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def golden_files(paths: Iterable[Path | str]) -> list[Path]:
+    """The YAML files named, and those under the folders named, in order."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out.extend(sorted(p.rglob("*.yaml")))
+        elif p.exists():
+            out.append(p)
+        else:
+            raise InputError("golden_none", paths=p)
+    return out
+
+
+def load_cases(paths: Iterable[Path | str]) -> list[GoldenCase]:
+    """Every case of the golden files under ``paths``, checked against the golden schema."""
+    names = list(paths)
+    files = golden_files(names)
+    if not files:
+        raise InputError("golden_none", paths=", ".join(map(str, names)))
+    cases: list[GoldenCase] = []
+    problems: list[Problem] = []
+    for path in files:
+        try:
+            data = yaml.safe_load(path.read_text("utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            problems.append(Problem(str(path), 0, f"cannot read the file: {exc}"))
+            continue
+        found = _schema_problems(data, str(path))
+        if found:
+            problems.extend(found)
+            continue
+        defaults = {k: v for k, v in data.items() if k == "as_of"}
+        for case in data["cases"]:
+            kind, subject = _kind(data, case)
+            cases.append(GoldenCase(str(path), kind, subject, case, defaults))
+    if problems:
+        raise GoldenCaseError(problems)
+    return cases
+
+
+# -- running ------------------------------------------------------------------------------------
+
+
+def run_case(gc: GoldenCase, book: Rulebook) -> Outcome:
+    """Run one golden case against ``book``."""
+    if gc.kind == "department":
+        return Outcome(gc, _department(gc, book))
+    if gc.kind == "scenario":
+        return Outcome(gc, _scenario(gc, book))
+    hh, mem = frames([gc.household()])
+    result = classify_frames(hh, mem, book, gc.as_of)
+    row = result.results.iloc[0]
+    if gc.kind != "classification" and row["class"] == "invalid":
+        return Outcome(gc, [f"the household is invalid: {row['error']}"], result)
+    check = {"indicator": _indicator, "classification": _classification, "status": _status,
+             "intervention": _intervention}[gc.kind]  # fmt: skip
+    return Outcome(gc, check(gc, result), result)
+
+
+def run(paths: Iterable[Path | str], book: Rulebook) -> list[Outcome]:
+    """Run every golden case under ``paths``."""
+    return [run_case(gc, book) for gc in load_cases(paths)]
+
+
+def _differs(what: str, expected: Any, actual: Any) -> list[str]:
+    return [] if expected == actual else [f"{what}: expected {expected!r}, got {actual!r}"]
+
+
+def _indicator(gc: GoldenCase, result: BatchResult) -> list[str]:
+    results = result.results
+    if gc.case["expect"] == "absent":
+        return [] if gc.subject not in results.columns else [
+            f"{gc.subject}: expected absent on {gc.as_of}, but it is in force"]
+    if gc.subject not in results.columns:
+        return [f"{gc.subject}: expected {gc.case['expect']!r}, but it is not in force"]
+    return _differs(gc.subject, gc.case["expect"], results.iloc[0][gc.subject])
+
+
+def _classification(gc: GoldenCase, result: BatchResult) -> list[str]:
+    row = result.results.iloc[0]
+    out = _differs("class", gc.case["expect"], row["class"])
+    if "deprived" in gc.case and gc.case["expect"] != "incomplete" and not out:
+        out += _differs("deprivation_count", gc.case["deprived"], int(row["deprivation_count"]))
+    return out
+
+
+def _status(gc: GoldenCase, result: BatchResult) -> list[str]:
+    statuses = result.evaluation.statuses
+    expect = gc.case["expect"]
+    if expect == "absent":
+        return [] if gc.subject not in statuses else [f"{gc.subject}: expected absent"]
+    if gc.subject not in statuses:
+        return [f"{gc.subject}: expected {expect!r}, but it is not in force"]
+    tri = statuses[gc.subject]
+    codes = str(result.results.iloc[0]["statuses"]).split("; ")
+    if isinstance(expect, list):  # a member status: the members that hold it
+        member_no = result.evaluator.columns["member"]["member_no"].values
+        out = _differs("members", expect, sorted(int(x) for x in member_no[tri.t]))
+        token = f"{gc.subject}[{','.join(str(x) for x in expect)}]"
+        if (token in codes) != bool(expect):
+            out.append(f"statuses column: {codes} (expected {token!r} {'in' if expect else 'absent'})")
+        return out
+    state = "true" if tri.t[0] else "false" if tri.f[0] else "unknown"
+    out = _differs(gc.subject, expect, state)
+    if (gc.subject in codes) != (expect == "true"):
+        out.append(f"statuses column: {codes}")
+    return out
+
+
+def _intervention(gc: GoldenCase, result: BatchResult) -> list[str]:
+    case, aid = gc.case, gc.subject
+    row = result.results.iloc[0]
+    recs = result.recommendations
+    mine = recs[recs["action_id"] == aid]
+    listed = aid in str(row["recommendations"]).split("; ") or f"{aid}[" in str(
+        row["recommendations"])  # fmt: skip
+    if case["expect"] == "not_fired":
+        if not mine.empty or listed:
+            return [f"{aid}: expected not to fire, but it fired ({row['recommendations']})"]
+        return []
+    if mine.empty or not listed:
+        return [f"{aid}: expected to fire; class {row['class']}, recommendations "
+                f"{row['recommendations'] or '(none)'}"]  # fmt: skip
+    out: list[str] = []
+    if "named" in case:
+        out += _differs("members named", case["named"], sorted(int(x) for x in mine["member_no"]))
+    if "priority" in case:
+        out += _differs("priority", case["priority"],
+                        sorted(int(x) for x in mine.loc[mine["priority"], "member_no"]))  # fmt: skip
+    if "amount_vnd" in case:
+        out += _differs("amount_vnd", case["amount_vnd"], [int(x) for x in mine["amount_vnd"]])
+    if "first_year_vnd" in case:
+        out += _differs("first_year_vnd", case["first_year_vnd"],
+                        [int(x) for x in mine["first_year_vnd"]])  # fmt: skip
+    if "department" in case:
+        out += _differs("department", {case["department"]}, set(mine["department"]))
+    if "plan_department" in case:
+        out += _differs("department_plan_name", {case["plan_department"]},
+                        set(mine["department_plan_name"]))  # fmt: skip
+    if "basis_contains" in case and not all(case["basis_contains"] in b for b in mine["legal_basis"]):
+        out.append(f"legal_basis: expected to contain {case['basis_contains']!r}, got "
+                   f"{list(mine['legal_basis'])}")  # fmt: skip
+    if "text_contains" in case and not all(case["text_contains"] in t for t in mine["action_text"]):
+        out.append(f"action_text: expected to contain {case['text_contains']!r}, got "
+                   f"{list(mine['action_text'])}")  # fmt: skip
+    # Every recommendation says why, on what basis and who is responsible.
+    for column in ("trigger", "legal_basis", "department", "plan_section"):
+        if (mine[column] == "").any():
+            out.append(f"{column}: empty on a recommendation")
+    return out
+
+
+def _department(gc: GoldenCase, book: Rulebook) -> list[str]:
+    case = gc.case
+    dep = book.departments.get(case["code"])
+    if dep is None:
+        return [f"no department '{case['code']}'"]
+    name, citation = dep.name_at(gc.as_of, case.get("function", ""))
+    out = _differs("name", case["expect"], name["vi"])
+    if not (citation.source and citation.clause):
+        out.append("the name has no citation")
+    if "plan" in case:
+        out += _differs("plan name", case["plan"], dep.plan_name["vi"])
+    return out
+
+
+def _scenario(gc: GoldenCase, book: Rulebook) -> list[str]:
+    from engine.simulation.simulate import simulate
+
+    hh, mem = frames([gc.household()])
+    case, expect = gc.case, gc.case["expect"]
+    sim = simulate((hh, mem), [case["scenario"]], gc.as_of, book=book)
+    after = sim.scenarios[case["scenario"]["id"]]
+    out = _differs("classes (baseline, scenario)", (expect["baseline"], expect["scenario"]),
+                   (sim.baseline.classes[0], after.classes[0]))  # fmt: skip
+    if "indicator" in expect:
+        ind = expect["indicator"]
+        if "baseline_indicator" in expect:
+            out += _differs(f"{ind} (baseline)", expect["baseline_indicator"],
+                            sim.baseline.indicator_states(ind)[0])  # fmt: skip
+        elif ind in sim.baseline.evaluation.indicators:
+            out.append(f"{ind}: a provincial indicator, yet in the baseline")
+        out += _differs(f"{ind} (scenario)", expect["scenario_indicator"],
+                        after.indicator_states(ind)[0])  # fmt: skip
+    out += _differs("movers", int(expect["baseline"] != expect["scenario"]),
+                    len(sim.tables["movers"]))  # fmt: skip
+    return out
+
+
+# -- reporting ----------------------------------------------------------------------------------
+
+
+def describe_failure(outcome: Outcome, book: Rulebook, lang: str = "vi") -> str:
+    """A failing case for people: where it is, the household, what differs, and the
+    explanation of the decision (``explain``'s text)."""
+    gc = outcome.case
+    lines = [f"FAIL {gc.file}: {gc.id} (as of {gc.as_of})"]
+    if gc.kind not in ("department",):
+        built = gc.household()
+        lines.append(f"  household: {built['household'] or '(the base household)'}")
+        lines.append(f"  members: {built['members']}")
+    lines += [f"  {f}" for f in outcome.failures]
+    if outcome.result is not None:
+        from engine.trace.build import build_trace
+        from engine.trace.render import render_text
+
+        hh, mem = frames([gc.household()])
+        raw = RawBatch(SourceTable(hh, "households", "", 2), SourceTable(mem, "members", "", 2))
+        trace = build_trace(parse_batch(raw), book, gc.as_of, "HH-00000").trace
+        lines.append("  explanation:")
+        lines += ["    " + line for line in render_text(trace, book.sources, lang).splitlines()]
+    return "\n".join(lines)

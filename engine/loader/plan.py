@@ -1,0 +1,184 @@
+"""Reading the plan files of ``rules/``: statuses, departments with their dated names, and
+interventions (one file per action), each with dated definitions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.errors import suggest
+from engine.loader.problems import CITATION_KEYS, Collector, bilingual, citation, date_of
+from engine.loader.yamlio import YDict
+from engine.rulebook import (
+    AMOUNT_KINDS,
+    AMOUNT_PERIODS,
+    ActionDef,
+    Amount,
+    Department,
+    DepartmentName,
+    Intervention,
+    Status,
+)
+from engine.rulebook import conditions as c
+
+
+def _action_defs(ctx: Collector, data: YDict, file: str, rid: str, sources: dict[str, Any],
+                 members: str) -> tuple[ActionDef, ...]:  # fmt: skip
+    """Dated definitions; ``members`` is 'required', 'optional' or 'forbidden'."""
+    out: list[ActionDef] = []
+    previous: tuple[c.Node | None, c.Node | None, c.Node | None] = (None, None, None)
+    optional = ("to", "when", "members", "priority", *CITATION_KEYS[1:])
+    for item in data["definitions"]:
+        if not ctx.keys(item, file, ("from", "source"), optional, f"a definition of {rid}"):
+            continue
+        start = date_of(ctx, item, "from", file, item.line_of("from"))
+        end = date_of(ctx, item, "to", file, item.line_of("to")) if "to" in item else None
+        parsed: list[c.Node | None] = list(previous)
+        inherit = not any(k in item for k in ("when", "members", "priority"))
+        for i, key in enumerate(("when", "members", "priority")):
+            if key in item:
+                try:
+                    parsed[i] = c.parse_condition(item[key], item.line_of(key))
+                except c.SyntaxProblem as exc:
+                    ctx.add(file, exc.line, exc.message, exc.suggestion)
+                    parsed[i] = None
+            elif not inherit:
+                parsed[i] = None
+        when, who, priority = parsed
+        if when is None and who is None:
+            ctx.add(file, item.line, f"the definition of {rid} needs 'when' (households) or "
+                    "'members' (people), or both")  # fmt: skip
+            continue
+        if members == "required" and who is None:
+            ctx.add(file, item.line, f"{rid} is about members: its definition needs 'members'")
+        if members == "forbidden" and who is not None:
+            ctx.add(file, item.line_of("members"), f"{rid} is a household rule; remove 'members'",
+                    "or make its context 'member'")  # fmt: skip
+        if priority is not None and who is None:
+            ctx.add(file, item.line_of("priority"), "'priority' picks among 'members'; add them")
+        if start and end and end < start:
+            ctx.add(file, item.line_of("to"), f"'to' ({end}) is before 'from' ({start})")
+        if start:
+            out.append(ActionDef(start, end, when, who, priority,
+                                 citation(ctx, item, file, sources)))  # fmt: skip
+        previous = (when, who, priority)
+    out.sort(key=lambda d: d.start)
+    for a, b in zip(out, out[1:], strict=False):
+        if a.end is None or b.start <= a.end:
+            ctx.add(file, b.citation.line, f"definitions of {rid} overlap: one from {a.start} "
+                    f"{'has no end' if a.end is None else f'to {a.end}'}, the next from {b.start}",
+                    "give the earlier one a 'to' date before the later 'from'")  # fmt: skip
+    return tuple(out)
+
+
+def load_statuses(ctx: Collector, sources: dict[str, Any]) -> tuple[Status, ...]:
+    out: list[Status] = []
+    for path in sorted((ctx.root / "statuses").glob("*.yaml")):
+        file = ctx.rel(path)
+        data = ctx.read(path)
+        if not ctx.keys(data, file, ("id", "context", "label", "definitions"), ("description",),
+                        "a status"):  # fmt: skip
+            continue
+        sid = str(data["id"])
+        if sid != path.stem:
+            ctx.add(file, data.line_of("id"), f"id '{sid}' does not match the file name",
+                    f"one concept per file: name it '{path.stem}'")  # fmt: skip
+        context = str(data["context"])
+        if context not in ("household", "member"):
+            ctx.add(file, data.line_of("context"), f"context '{context}' is not household/member")
+        defs = _action_defs(ctx, data, file, sid, sources,
+                            "required" if context == "member" else "forbidden")  # fmt: skip
+        out.append(Status(sid, context, bilingual(ctx, data["label"], file, "label"),
+                          bilingual(ctx, data["description"], file, "description")
+                          if "description" in data else {"vi": "", "en": ""},
+                          defs, file, data.line))  # fmt: skip
+    return tuple(out)
+
+
+def load_departments(
+    ctx: Collector, sources: dict[str, Any]
+) -> tuple[dict[str, Department], dict[str, dict[str, str]]]:
+    path = ctx.root / "departments.yaml"
+    file = ctx.rel(path)
+    data = ctx.read(path)
+    if not ctx.keys(data, file, ("functions", "departments"), (), "departments.yaml"):
+        return {}, {}
+    functions = {k: bilingual(ctx, v, file, f"function {k}") for k, v in data["functions"].items()}
+    out: dict[str, Department] = {}
+    for code, entry in data["departments"].items():
+        line = data["departments"].line_of(code)
+        if not ctx.keys(entry, file, ("plan_name", "names"), (), f"department {code}"):
+            continue
+        names: list[DepartmentName] = []
+        for item in entry["names"]:
+            if not ctx.keys(item, file, ("from", "name", "source"),
+                            ("by_function", *CITATION_KEYS[1:]), f"a name of {code}"):  # fmt: skip
+                continue
+            start = date_of(ctx, item, "from", file, item.line_of("from"))
+            by_function: dict[str, dict[str, str]] = {}
+            for fn, label in (item.get("by_function") or {}).items():
+                if fn not in functions:
+                    ctx.add(file, item["by_function"].line_of(fn), f"unknown function '{fn}'",
+                            suggest(fn, list(functions)) or "declare it under 'functions'")  # fmt: skip
+                by_function[str(fn)] = bilingual(ctx, label, file, f"name of {code} for {fn}")
+            if start:
+                names.append(DepartmentName(start, bilingual(ctx, item["name"], file, "name"),
+                                            by_function, citation(ctx, item, file, sources)))  # fmt: skip
+        names.sort(key=lambda n: n.start)
+        out[str(code)] = Department(str(code), bilingual(ctx, entry["plan_name"], file, "plan_name"),
+                                    tuple(names), file, line)  # fmt: skip
+    return out, functions
+
+
+def load_interventions(ctx: Collector, sources: dict[str, Any], departments: dict[str, Department],
+                        functions: dict[str, dict[str, str]]) -> tuple[Intervention, ...]:  # fmt: skip
+    out: list[Intervention] = []
+    required = ("id", "label", "action", "target", "lead", "plan_section", "definitions")
+    optional = ("partners", "function", "addresses", "amount")
+    for path in sorted((ctx.root / "interventions").glob("*/*.yaml")):
+        file = ctx.rel(path)
+        data = ctx.read(path)
+        if not ctx.keys(data, file, required, optional, "an intervention"):
+            continue
+        aid = str(data["id"])
+        expected = f"{path.parent.name}.{path.stem}"
+        if aid != expected:
+            ctx.add(file, data.line_of("id"), f"id '{aid}' does not match the file name",
+                    f"one concept per file: name it '{expected}'")  # fmt: skip
+        lead = str(data["lead"])
+        partners = tuple(str(p) for p in data.get("partners") or ())
+        for code, key in [(lead, "lead"), *((p, "partners") for p in partners)]:
+            if code not in departments:
+                ctx.add(file, data.line_of(key), f"unknown department code '{code}'",
+                        suggest(code, list(departments)) or "see rules/departments.yaml")  # fmt: skip
+        function = str(data.get("function", ""))
+        if function and function not in functions:
+            ctx.add(file, data.line_of("function"), f"unknown function '{function}'",
+                    suggest(function, list(functions)))  # fmt: skip
+        amount: Amount | None = None
+        a = data.get("amount")
+        if a is not None and ctx.keys(a, file, ("value", "per", "period", "kind", "label"), (),
+                                      f"the amount of {aid}"):  # fmt: skip
+            valid = True
+            for key, allowed in (("per", ("household", "member")), ("period", AMOUNT_PERIODS),
+                                 ("kind", AMOUNT_KINDS)):  # fmt: skip
+                if a[key] not in allowed:
+                    ctx.add(file, a.line_of(key), f"amount {key} '{a[key]}' is not allowed",
+                            f"use one of: {', '.join(allowed)}")  # fmt: skip
+                    valid = False
+            try:
+                value = c.parse_expression(a["value"], a.line_of("value"))
+                amount = None if not valid else Amount(value, str(a["per"]), str(a["period"]), str(a["kind"]),
+                                bilingual(ctx, a["label"], file, "amount label"))  # fmt: skip
+            except c.SyntaxProblem as exc:
+                ctx.add(file, exc.line, exc.message, exc.suggestion)
+        defs = _action_defs(ctx, data, file, aid, sources, "optional")
+        if amount is not None and amount.per == "member" and any(d.members is None for d in defs):
+            ctx.add(file, data.line_of("amount"), "an amount per member needs 'members'")
+        out.append(Intervention(
+            aid, path.parent.name, bilingual(ctx, data["label"], file, "label"),
+            bilingual(ctx, data["action"], file, "action"), bilingual(ctx, data["target"], file, "target"),
+            lead, partners, function, str(data["plan_section"]),
+            tuple(str(x) for x in data.get("addresses") or ()), amount, defs, file, data.line,
+        ))  # fmt: skip
+    return tuple(out)
+

@@ -1,0 +1,132 @@
+"""Classification of a parsed batch: evaluation plus the results, errors and summary tables."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from engine.errors import catalogue
+from engine.evaluators.evaluation import Evaluation, Tables
+from engine.evaluators.vectorised import Evaluator
+from engine.results.columns import (
+    class_codes,
+    indicator_states,
+    missing_column,
+    reason_column,
+    recommendation_column,
+    status_columns,
+)
+from engine.results.recommendations import recommendations
+from engine.results.summaries import department_summary, summarise
+from engine.rulebook import Resolved, Rulebook
+from household_models.batch import ParsedBatch
+
+RESULT_COLUMNS = ("deprivation_count", "class", "class_vi", "reason", "statuses", "statuses_text",
+                  "recommendations", "missing", "error", "rulebook_version", "as_of")  # fmt: skip
+
+
+@dataclass
+class BatchResult:
+    results: pd.DataFrame
+    errors: pd.DataFrame
+    summary: pd.DataFrame
+    resolved: Resolved
+    evaluation: Evaluation
+    n_members: int
+    recommendations: pd.DataFrame
+    departments: pd.DataFrame
+    evaluator: Evaluator
+    engine: str = "vectorised"
+    verified: int = 0  # households evaluated on durable_rules
+    disagreements: int = 0
+
+    @property
+    def class_counts(self) -> dict[str, int]:
+        counts = self.results["class"].value_counts()
+        return {c: int(counts.get(c, 0)) for c in self.resolved.classification.classes}
+
+
+def classify(batch: ParsedBatch, book: Rulebook, as_of: dt.date, lang: str = "vi",
+             engine: str = "vectorised", verify: float = 0.0, processes: int = 1,
+             seed: int = 0, resolved: Resolved | None = None) -> BatchResult:  # fmt: skip
+    """Classify every household of a parsed batch on the evaluation date ``as_of``.
+
+    ``engine="durable"`` takes every decision (indicators, class, statuses, actions and the
+    members they name) from the durable_rules evaluator, household by household; ``verify``
+    re-evaluates that fraction of the households on durable_rules and reports each disagreement
+    with the vectorised evaluator as an error (``engine_disagreement``).
+    """
+    resolved = resolved if resolved is not None else book.resolve(as_of)
+    tables = Tables.of(batch)
+    ev = Evaluator(resolved, tables, batch.household_invalid)
+    evaluation = ev.run()
+    checked: list[int] = []
+    disagreements: list[Any] = []
+    if engine == "durable" or verify > 0:
+        from engine.evaluators.crosscheck import (
+            compare,
+            crosscheck_positions,
+            durable_evaluation,
+            run_durable,
+        )
+
+        if engine == "durable":
+            checked = list(range(batch.n_households))
+        else:
+            checked = crosscheck_positions(batch, verify, seed)
+        outcomes = run_durable(resolved, batch, checked, processes)
+        checked = sorted(outcomes)
+        disagreements = compare(resolved, evaluation, batch, outcomes)
+        if engine == "durable":
+            evaluation = durable_evaluation(resolved, evaluation, batch, outcomes)
+    cls = resolved.classification
+    invalid = batch.household_invalid
+    class_ids = class_codes(resolved, evaluation, invalid)
+
+    results = batch.raw_households.copy()
+    results.columns = [f"input:{c}" if c in RESULT_COLUMNS else c for c in results.columns]
+    for rule, _ in resolved.indicators:
+        results[rule.id] = indicator_states(evaluation.indicators[rule.id], invalid)
+    count = pd.array(evaluation.deprivation_lo, dtype="Int64")
+    count[invalid] = pd.NA
+    results["deprivation_count"] = count
+    results["class"] = class_ids
+    vi_labels = {c: label["vi"] for c, label in cls.classes.items()}
+    results["class_vi"] = pd.Series(class_ids, dtype=object).map(vi_labels).to_numpy(dtype=object)
+    results["reason"] = reason_column(resolved, evaluation, batch, class_ids, lang)
+    results["statuses"], results["statuses_text"] = status_columns(resolved, evaluation, batch,
+                                                                   lang)  # fmt: skip
+    recs = recommendations(resolved, ev, evaluation, batch, class_ids, lang)
+    results["recommendations"] = recommendation_column(recs, batch.n_households)
+    results["missing"] = missing_column(resolved, ev, evaluation, batch)
+    results["error"] = batch.household_error
+    results["rulebook_version"] = resolved.rulebook_version
+    results["as_of"] = as_of.isoformat()
+    summary = summarise(results, batch, resolved)
+    departments = department_summary(recs, resolved, lang)
+    errors = batch.errors
+    errors = errors.sort_values(["file", "sheet", "row", "column"], kind="stable",
+                                na_position="first").reset_index(drop=True)  # fmt: skip
+    if disagreements:
+        errors = pd.concat([errors, _disagreement_errors(disagreements, batch)],
+                           ignore_index=True)  # fmt: skip
+    return BatchResult(results, errors, summary, resolved, evaluation,
+                       len(batch.member_household), recs.drop(columns=["pos"]),
+                       departments, ev, engine, len(checked), len(disagreements))  # fmt: skip
+
+
+def _disagreement_errors(items: list[Any], batch: ParsedBatch) -> pd.DataFrame:
+    ids = batch.households["household_id"].values
+    words = catalogue()["engine_disagreement_row"]
+    return pd.DataFrame([{
+        "file": "", "sheet": "", "row": batch.household_rows[d.position], "column": d.what,
+        "value": f"vectorised={d.vectorised}; durable={d.durable}",
+        "household_id": ids[d.position], "member_no": "", "code": "engine_disagreement",
+        "message_vi": words["vi"].format(what=d.what),
+        "message_en": words["en"].format(what=d.what),
+    } for d in items])  # fmt: skip
+
+

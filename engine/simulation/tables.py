@@ -1,0 +1,79 @@
+"""The comparison tables of a simulation: transitions between classes, cost sums by department,
+action and district, and what each scenario changes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from engine.simulation.outcome import RunOutcome
+from engine.simulation.scenario import Scenario
+from engine.text import TOTAL_LABEL, UNNAMED_DISTRICT
+from household_models.schema import DOMAIN_CODES
+
+
+def transitions(sid: str, district_code: npt.NDArray[np.int64], districts: list[str],
+                 before: npt.NDArray[np.object_], after: npt.NDArray[np.object_]
+                 ) -> pd.DataFrame:  # fmt: skip
+    """From-class × to-class counts per district and overall, by one bincount."""
+    classes = list(dict.fromkeys([*DOMAIN_CODES["class"], *before.tolist(), *after.tolist()]))
+    index = {c: i for i, c in enumerate(classes)}
+    k = len(classes)
+    b = pd.Series(before).map(index).to_numpy(dtype=np.int64)
+    a = pd.Series(after).map(index).to_numpy(dtype=np.int64)
+    flat = (district_code * k + b) * k + a
+    counts = np.bincount(flat, minlength=len(districts) * k * k).reshape(len(districts), k, k)
+    rows = []
+    for name, matrix in [*zip(districts, counts, strict=True), (TOTAL_LABEL["vi"],
+                                                                  counts.sum(axis=0))]:  # fmt: skip
+        for i, j in zip(*np.nonzero(matrix), strict=True):
+            rows.append({"scenario": sid, "district": name or UNNAMED_DISTRICT, "from": classes[i],
+                         "to": classes[j], "households": int(matrix[i, j])})  # fmt: skip
+    return pd.DataFrame(rows, columns=["scenario", "district", "from", "to", "households"])
+
+
+DESCRIBE_COLUMNS = ("scenario", "label_vi", "label_en", "description_vi", "file", "standard",
+                    "parameters", "indicators_off", "indicators_add", "rulebook_version",
+                    "as_of")  # fmt: skip
+COST_SUMS = ["recommendations", "households", "first_year_cost_vnd", "loan_volume_vnd"]
+
+
+def cost_sums(costs: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    small = pd.DataFrame({
+        **{k: costs[k].astype(object) for k in keys},
+        "pos": costs["pos"].to_numpy(dtype=np.int64),
+        "cost": costs["first_year_vnd"].fillna(0).to_numpy(dtype=np.int64),
+        "loan": np.where(costs["amount_kind"] == "loan",
+                         costs["amount_vnd"].fillna(0).to_numpy(dtype=np.int64), 0),
+    })  # fmt: skip
+    return small.groupby(keys, dropna=False).agg(
+        recommendations=("pos", "size"), households=("pos", "nunique"),
+        first_year_cost_vnd=("cost", "sum"), loan_volume_vnd=("loan", "sum"))  # fmt: skip
+
+
+def compare_costs(sid: str, base: pd.DataFrame, scen: pd.DataFrame, keys: list[str]
+                   ) -> pd.DataFrame:  # fmt: skip
+    merged = cost_sums(scen, keys).merge(cost_sums(base, keys), left_index=True,
+                                          right_index=True, how="outer",
+                                          suffixes=("", "_baseline")).fillna(0)  # fmt: skip
+    for col in COST_SUMS:
+        merged[col] = merged[col].astype(np.int64)
+        merged[f"{col}_baseline"] = merged[f"{col}_baseline"].astype(np.int64)
+    merged["cost_difference_vnd"] = (merged["first_year_cost_vnd"]
+                                     - merged["first_year_cost_vnd_baseline"])  # fmt: skip
+    merged["loan_difference_vnd"] = (merged["loan_volume_vnd"]
+                                     - merged["loan_volume_vnd_baseline"])  # fmt: skip
+    return merged.reset_index().assign(scenario=sid)
+
+
+def describe(s: Scenario, result: RunOutcome) -> dict[str, Any]:
+    return {"scenario": s.id, "label_vi": s.label["vi"], "label_en": s.label["en"],
+            "description_vi": s.description["vi"], "file": s.file,
+            "standard": s.standard or "", "parameters": "; ".join(s.override_texts()),
+            "indicators_off": "; ".join(s.indicators_off),
+            "indicators_add": "; ".join(r.id for r in s.indicators_add),
+            "rulebook_version": result.resolved.rulebook_version,
+            "as_of": result.resolved.as_of.isoformat()}  # fmt: skip
