@@ -1,4 +1,4 @@
-"""A deterministic synthetic Hưng Yên population in the survey format (SURVEY_FORMAT.md).
+"""A deterministic synthetic Hưng Yên population in the survey format (docs/input-format.md).
 
 Real survey data is personal and not available, so examples, demos and benchmarks use this. The
 ten former districts get the plan's household counts (Appendix 01, ``plan_poverty_targets``);

@@ -1,4 +1,4 @@
-"""Frozen, closed pydantic models of survey rows (SURVEY_FORMAT.md) and of results.
+"""Frozen, closed pydantic models of survey rows (docs/input-format.md) and of results.
 
 The models are the schema: the vectorised parser (``parse.py``) reads its column specs from them,
 and the rulebook loader checks every field a rule reads against them. Vietnamese headers are

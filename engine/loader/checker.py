@@ -41,7 +41,7 @@ class Checker:
                 "any_member / no_member" if other == "member" else "a household rule"
             )
         self.ctx.add(file, line, f"the {context} model has no field '{name}'",
-                     hint or "see SURVEY_FORMAT.md")  # fmt: skip
+                     hint or "see docs/input-format.md")  # fmt: skip
         return "?"
 
     def expr(self, node: c.Node, context: str, file: str, line: int, phase: str) -> str:

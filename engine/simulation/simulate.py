@@ -6,7 +6,7 @@ each scenario's overlay, and returns tidy DataFrames (one row per observation):
 * ``scenarios``: what each scenario changes, with its rulebook version (for audit);
 * ``classes``: scenario × district × class: households and share, baseline and scenario, and the
   differences;
-* ``transitions``: scenario × district (and "Tất cả") × from-class × to-class: households;
+* ``transitions``: scenario × district (and the province total) × from-class × to-class: households;
 * ``indicators``: scenario × indicator: households deprived, baseline and scenario;
 * ``costs``: scenario × department × action: recommendations, first-year cost, loan volume,
   baseline and scenario;

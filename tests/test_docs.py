@@ -1,0 +1,78 @@
+"""The documentation covers what the package has: every command, every condition operator,
+every error code, every survey column and code; and the README's examples are commands that
+exist."""
+
+from __future__ import annotations
+
+import re
+
+import click
+
+from cli.main import main
+from engine.errors import catalogue
+from engine.rulebook.conditions import CONDITION_KEYS, EXPRESSION_KEYS
+from household_models.schema import HOUSEHOLD_SPECS, MEMBER_SPECS
+from household_models.vocab import messages, vocabulary
+from tests.helpers import ROOT
+
+DOCS = ROOT / "docs"
+
+
+def docs_text() -> str:
+    return "\n".join(p.read_text("utf-8") for p in sorted(DOCS.glob("*.md")))
+
+
+def commands(group: click.Group, prefix: str = "giamngheo") -> list[str]:
+    out = []
+    for name, command in sorted(group.commands.items()):
+        if isinstance(command, click.Group):
+            out += commands(command, f"{prefix} {name}")
+        else:
+            out.append(f"{prefix} {name}")
+    return out
+
+
+def test_every_command_is_documented() -> None:
+    text = (DOCS / "commands.md").read_text("utf-8")
+    missing = [c for c in commands(main) if f"`{c}`" not in text]
+    assert missing == []
+    assert "giamngheo test" in commands(main)
+
+
+def test_every_condition_operator_is_documented() -> None:
+    text = (DOCS / "rulebook.md").read_text("utf-8")
+    missing = [k for k in (*CONDITION_KEYS, *EXPRESSION_KEYS) if f"{k}:" not in text]
+    assert missing == []
+
+
+def test_every_error_code_and_exit_code_is_documented() -> None:
+    text = (DOCS / "errors.md").read_text("utf-8")
+    missing = [code for code in (*catalogue(), *messages()) if f"`{code}`" not in text]
+    assert missing == []
+    for exit_code in range(5):
+        assert re.search(rf"^\| {exit_code} \|", text, re.M), exit_code
+
+
+def test_every_column_and_code_is_documented() -> None:
+    text = (DOCS / "input-format.md").read_text("utf-8")
+    for spec in (*HOUSEHOLD_SPECS, *MEMBER_SPECS):
+        assert f"| `{spec.name}` | {spec.vi} |" in text, spec.name
+    for domain, codes in vocabulary()["codes"].items():
+        assert f"**`{domain}`**" in text, domain
+        for code, entry in codes.items():
+            assert f"| `{code}` | {entry['vi']} | {entry['en']} |" in text, (domain, code)
+
+
+def test_docs_links_resolve() -> None:
+    for page in [ROOT / "README.md", *DOCS.glob("*.md")]:
+        for target in re.findall(r"\]\(([^)#]+)(?:#[^)]*)?\)", page.read_text("utf-8")):
+            if "://" in target:
+                continue
+            assert (page.parent / target).exists(), f"{page.name}: {target}"
+
+
+def test_readme_examples_are_real_commands() -> None:
+    readme = (ROOT / "README.md").read_text("utf-8")
+    known = commands(main)
+    for line in re.findall(r"^(giamngheo [a-z]+(?: [a-z]+)?)", readme, re.M):
+        assert any(line.startswith(c) or c.startswith(line) for c in known), line
