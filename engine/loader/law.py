@@ -11,6 +11,7 @@ from engine.loader.problems import (
     CITATION_KEYS,
     Collector,
     bilingual,
+    check_no_overlap,
     check_scalar,
     citation,
     date_of,
@@ -175,11 +176,7 @@ def load_rule_file(ctx: Collector, path: Path, kind: str, sources: dict[str, Any
             definitions.append(Definition(start, end, node, citation(ctx, item, file, sources)))
         previous = node
     definitions.sort(key=lambda d: d.start)
-    for a, b in zip(definitions, definitions[1:], strict=False):
-        if a.end is None or b.start <= a.end:
-            ctx.add(file, b.citation.line, f"definitions of {rid} overlap: one from {a.start} "
-                    f"{'has no end' if a.end is None else f'to {a.end}'}, the next from {b.start}",
-                    "give the earlier one a 'to' date before the later 'from'")  # fmt: skip
+    check_no_overlap(ctx, file, rid, definitions)
     return Rule(rid, kind, context, bilingual(ctx, data["label"], file, "label"),
                 bilingual(ctx, data["description"], file, "description") if "description" in data
                 else {"vi": "", "en": ""}, str(data.get("dimension", "")), tuple(definitions),

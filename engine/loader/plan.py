@@ -6,7 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from engine.errors import suggest
-from engine.loader.problems import CITATION_KEYS, Collector, bilingual, citation, date_of
+from engine.loader.problems import (
+    CITATION_KEYS,
+    Collector,
+    bilingual,
+    check_no_overlap,
+    citation,
+    date_of,
+)
 from engine.loader.yamlio import YDict
 from engine.rulebook import (
     AMOUNT_KINDS,
@@ -62,11 +69,7 @@ def _action_defs(ctx: Collector, data: YDict, file: str, rid: str, sources: dict
                                  citation(ctx, item, file, sources)))  # fmt: skip
         previous = (when, who, priority)
     out.sort(key=lambda d: d.start)
-    for a, b in zip(out, out[1:], strict=False):
-        if a.end is None or b.start <= a.end:
-            ctx.add(file, b.citation.line, f"definitions of {rid} overlap: one from {a.start} "
-                    f"{'has no end' if a.end is None else f'to {a.end}'}, the next from {b.start}",
-                    "give the earlier one a 'to' date before the later 'from'")  # fmt: skip
+    check_no_overlap(ctx, file, rid, out)
     return tuple(out)
 
 

@@ -5,6 +5,7 @@ line, message and a suggestion, so that all of them are reported at once."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -119,3 +120,12 @@ def check_scalar(ctx: Collector, file: str, line: int, name: str, ptype: str, va
                     suggest(str(code), list(codes)),
                 )
 
+
+
+def check_no_overlap(ctx: Collector, file: str, rid: str, definitions: Sequence[Any]) -> None:
+    """Dated definitions (sorted by start) must not overlap: each ends before the next begins."""
+    for a, b in zip(definitions, definitions[1:], strict=False):
+        if a.end is None or b.start <= a.end:
+            ctx.add(file, b.citation.line, f"definitions of {rid} overlap: one from {a.start} "
+                    f"{'has no end' if a.end is None else f'to {a.end}'}, the next from {b.start}",
+                    "give the earlier one a 'to' date before the later 'from'")  # fmt: skip
