@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from cli.console import console, print_counts, say
+from cli.console import console, print_counts, say, word
 from cli.options import as_of_option, lang_option, rulebook, rules_option
 from engine import classify
 from engine.errors import CheckFailed
@@ -84,27 +84,27 @@ def classify_cmd(inputs: tuple[Path, ...], output: Path, as_of: dt.date, lang: s
     large = len(raw.households.frame) >= PROGRESS_THRESHOLD
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
                   console=console(), disable=not large, transient=True) as progress:  # fmt: skip
-        task = progress.add_task("Kiểm tra dữ liệu / validating", total=3)
+        task = progress.add_task(word("validating"), total=3)
         batch = parse_batch(raw)
-        progress.update(task, advance=1, description="Phân loại / classifying")
+        progress.update(task, advance=1, description=word("classifying"))
         result = classify(batch, book, as_of, lang=lang, engine=engine, verify=verify,
                           processes=workers, resolved=resolved)  # fmt: skip
-        progress.update(task, advance=1, description="Ghi kết quả / writing")
+        progress.update(task, advance=1, description=word("writing"))
         written = write_result(result, output)
         progress.update(task, advance=1)
     elapsed = time.perf_counter() - started
     print_counts(result.class_counts, result.resolved.classification.classes)
-    say(f"{len(result.results)} hộ / households, {result.n_members} thành viên / members, "
-        f"{len(result.errors)} lỗi đầu vào / input errors; {result.resolved.version.label['vi']} "
-        f"({result.resolved.rulebook_version}), ngày đánh giá / as of {as_of}; {elapsed:.1f} s")  # fmt: skip
+    say(word("classified", households=len(result.results), members=result.n_members,
+             errors=len(result.errors), standard=result.resolved.version.label["vi"],
+             version=result.resolved.rulebook_version, as_of=as_of,
+             seconds=format_number(round(elapsed, 1), decimals=1)))  # fmt: skip
     total = result.departments.iloc[-1]
-    say(f"{int(total['recommendations'])} đề xuất hỗ trợ / recommendations cho "
-        f"{int(total['households'])} hộ / households; chi phí ước tính năm đầu / estimated "
-        f"first-year cost {format_number(int(total['first_year_cost_vnd']))} đồng; "
-        f"vốn vay / loans {format_number(int(total['loan_volume_vnd']))} đồng")  # fmt: skip
+    say(word("recommended", recommendations=int(total["recommendations"]),
+             households=int(total["households"]), cost=int(total["first_year_cost_vnd"]),
+             loans=int(total["loan_volume_vnd"])))  # fmt: skip
     _report_verified(result.verified, result.disagreements, engine == "durable")
     for path in written:
-        say(f"→ {path}")
+        say(word("written", path=path))
     log.info("classified %d households", len(result.results))
     if result.disagreements:
         raise CheckFailed("engine_disagreement", count=result.disagreements)
@@ -113,9 +113,8 @@ def classify_cmd(inputs: tuple[Path, ...], output: Path, as_of: dt.date, lang: s
 def _report_verified(verified: int, disagreements: int, durable: bool) -> None:
     if not verified:
         return
-    what = ("bộ máy durable_rules / durable_rules engine" if durable else
-            "kiểm tra chéo / cross-check on durable_rules")  # fmt: skip
-    say(f"{what}: {verified} hộ / households, {disagreements} khác biệt / disagreements",
+    what = word("durable_engine" if durable else "crosscheck")
+    say(word("verified", what=what, households=verified, disagreements=disagreements),
         style="red" if disagreements else None)  # fmt: skip
 
 
@@ -124,7 +123,7 @@ def _classify_in_chunks(inputs: list[Path], output: Path, book: Rulebook, as_of:
                         started: float) -> None:  # fmt: skip
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
                   console=console(), transient=True) as progress:  # fmt: skip
-        task = progress.add_task("Phân loại theo nhóm / classifying in chunks", total=None)
+        task = progress.add_task(word("classifying_chunks"), total=None)
 
         def step(done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
@@ -132,10 +131,11 @@ def _classify_in_chunks(inputs: list[Path], output: Path, book: Rulebook, as_of:
         out = classify_chunked(inputs, output, book, as_of, chunk_size, lang, verify, processes,
                                step)  # fmt: skip
     print_counts(out["class_counts"], book.resolve(as_of).classification.classes)
-    say(f"{out['households']} hộ / households, {out['members']} thành viên / members; "
-        f"{time.perf_counter() - started:.1f} s")  # fmt: skip
+    seconds = format_number(round(time.perf_counter() - started, 1), decimals=1)
+    say(word("classified_chunks", households=out["households"], members=out["members"],
+             seconds=seconds))  # fmt: skip
     _report_verified(out["verified"], out["disagreements"], False)
     for path in out["written"]:
-        say(f"→ {path}")
+        say(word("written", path=path))
     if out["disagreements"]:
         raise CheckFailed("engine_disagreement", count=out["disagreements"])

@@ -3,8 +3,20 @@ name may contain brackets), and the table of class counts."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.console import Console
 from rich.table import Table
+
+from engine.text import format_number, words_file
+
+
+def word(key: str, **fields: Any) -> str:
+    """A line of the command line's words (``cli/words.yaml``); numbers among the fields are
+    written the Vietnamese way."""
+    template: str = words_file("words.yaml", "cli")[key]
+    return template.format(**{k: format_number(v) if isinstance(v, int) and not isinstance(
+        v, bool) else v for k, v in fields.items()})  # fmt: skip
 
 
 def console() -> Console:
@@ -19,12 +31,13 @@ def say(text: str, style: str | None = None) -> None:
 
 def print_counts(counts: dict[str, int], labels: dict[str, dict[str, str]]) -> None:
     """Households per class, with the Vietnamese label and the share."""
-    table = Table(title="Kết quả phân loại / classification")
+    table = Table(title=word("counts_title"))
     table.add_column("class")
-    table.add_column("phân loại")
-    table.add_column("số hộ / households", justify="right")
+    table.add_column(word("counts_label"))
+    table.add_column(word("counts_households"), justify="right")
     total = sum(counts.values()) or 1
     table.add_column("%", justify="right")
     for cls, n in counts.items():
-        table.add_row(cls, labels[cls]["vi"], str(n), f"{100 * n / total:.2f}")
+        table.add_row(cls, labels[cls]["vi"], format_number(n),
+                      format_number(round(100 * n / total, 2), decimals=2))  # fmt: skip
     console().print(table)

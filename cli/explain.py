@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from cli.console import say
+from cli.console import say, word
 from cli.options import as_of_option, lang_option, rulebook, rules_option
 from engine.errors import CheckFailed, TraceError
 from engine.files import check_target, write_text
@@ -65,7 +65,7 @@ def explain_cmd(inputs: tuple[Path, ...], household_id: str | None, as_of: dt.da
         click.echo(text, nl=False)
         return
     write_text(output, text)
-    say(f"→ {output}")
+    say(word("written", path=output))
 
 
 def _replay(path: Path, rules_dir: Path | None) -> None:
@@ -79,7 +79,7 @@ def _replay(path: Path, rules_dir: Path | None) -> None:
         raise TraceError("trace_not_a_trace", schema="giamngheo.trace/1", found=type(trace).__name__)
     again = replay(trace, book)
     if again == recorded:
-        click.echo(f"giống hệt / identical: {path} ({len(recorded.encode())} bytes)")
+        click.echo(word("identical", path=path, bytes=len(recorded.encode())))
         return
     diff = difflib.unified_diff(recorded.splitlines(), again.splitlines(), "recorded",
                                 "replayed", lineterm="", n=1)  # fmt: skip

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from cli.console import word
 from engine.errors import OutputError
 from engine.files import EXCEL_MAX_ROWS, check_target, write_tables
 from engine.synthetic import PROVINCE_2025, generate, plan_districts
@@ -53,9 +54,8 @@ def sample_cmd(output: Path, households: int | None, province: bool, seed: int, 
     else:
         written = write_tables({"households": hh, "members": mem}, output,
                                paths={"households": output, "members": members})  # fmt: skip
-    click.echo(f"{len(hh):,} hộ / households, {len(mem):,} thành viên / members (năm / year "
-               f"{year}, seed {seed})")  # fmt: skip
+    click.echo(word("sampled", households=len(hh), members=len(mem), year=str(year), seed=seed))
     for path in written:
-        click.echo(f"→ {path}")
+        click.echo(word("written", path=path))
     inputs = " ".join(str(p) for p in written)
     click.echo(f"giamngheo classify {inputs} -o results{suffix} --as-of {year}-06-30")

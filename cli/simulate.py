@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from cli.console import say
+from cli.console import say, word
 from cli.options import as_of_option, lang_option, rulebook, rules_option
 from engine.errors import OutputError
 from engine.files import check_target, write_tables, write_text
@@ -55,9 +55,8 @@ def simulate_cmd(inputs: tuple[Path, ...], scenario_files: tuple[Path, ...], as_
         poor = res.class_counts["poor"] - base["poor"]
         near = res.class_counts["near_poor"] - base["near_poor"]
         extra = int(costs.loc[costs["scenario"] == sid, "cost_difference_vnd"].sum())
-        sign = "+" if extra >= 0 else "-"
-        say(f"{sid}: {moved} hộ đổi phân loại / households change class; hộ nghèo / poor "
-            f"{poor:+d}, cận nghèo / near-poor {near:+d}; chi phí năm đầu / first-year cost "
-            f"{sign}{format_number(abs(extra))} đồng")  # fmt: skip
+        say(word("scenario_moves", scenario=sid, moved=moved,
+                 poor=format_number(poor, signed=True), near=format_number(near, signed=True),
+                 cost=format_number(extra, signed=True)))  # fmt: skip
     for path in written:
-        say(f"→ {path}")
+        say(word("written", path=path))

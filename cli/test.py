@@ -8,7 +8,7 @@ import click
 
 from cli.options import lang_option, rulebook, rules_option
 from engine.errors import CheckFailed
-from engine.golden import describe_failure, run
+from engine.golden import describe_failure, run, summary
 
 
 @click.command("test")
@@ -31,13 +31,10 @@ def test_cmd(paths: tuple[Path, ...], rules_dir: Path | None, lang: str, quiet: 
     outcomes = run(paths, book)
     failed = [o for o in outcomes if not o.passed]
     for outcome in failed:
-        if quiet:
-            click.echo(f"FAIL {outcome.case.file}: {outcome.case.id}")
-            for failure in outcome.failures:
-                click.echo(f"  {failure}")
-        else:
-            click.echo(describe_failure(outcome, book, lang))
-        click.echo("")
-    click.echo(f"{len(outcomes) - len(failed)} passed, {len(failed)} failed")
+        text = describe_failure(outcome, book, lang, explain=not quiet)
+        click.echo(text + "\n")
+    if lang == "vi":
+        click.echo(summary(outcomes, "vi"))
+    click.echo(summary(outcomes, "en"))
     if failed:
         raise CheckFailed("golden_failed", failed=len(failed), total=len(outcomes))

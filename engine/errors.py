@@ -46,13 +46,48 @@ EXIT_CODES = {
 }
 
 
-def suggest(word: str, options: Iterable[str], *, fallback: str = "", n: int = 1) -> str:
+class Text(str):
+    """A message in English (the string itself) that carries its Vietnamese text in ``vi``."""
+
+    vi: str
+
+    def __new__(cls, en: str, vi: str | None = None) -> Text:
+        obj = super().__new__(cls, en)
+        obj.vi = en if vi is None else vi
+        return obj
+
+
+def vi_of(text: str) -> str:
+    """The Vietnamese of a message (itself, for a plain string)."""
+    return text.vi if isinstance(text, Text) else text
+
+
+@cache
+def problem_catalogue() -> dict[str, dict[str, str]]:
+    """The texts of the problems of rulebooks, scenarios and golden files
+    (``data/problems.yaml``), Vietnamese first."""
+    path = Path(__file__).parent / "data" / "problems.yaml"
+    data: dict[str, dict[str, str]] = yaml.safe_load(path.read_text("utf-8"))
+    return data
+
+
+def say(key: str, /, **fields: Any) -> Text:
+    """A problem's text from the catalogue, in both languages; a field that is itself a ``Text``
+    is written in each language."""
+    entry = problem_catalogue()[key]
+    en = entry["en"].format(**{k: str(v) for k, v in fields.items()})
+    vi = entry["vi"].format(**{k: vi_of(v) if isinstance(v, str) else v
+                               for k, v in fields.items()})  # fmt: skip
+    return Text(en, vi)
+
+
+def suggest(word: str, options: Iterable[str], *, fallback: str = "", n: int = 1) -> Text:
     """The one "did you mean" of the project: ``did you mean 'x'?`` (or ``'x', 'y'`` for
     ``n > 1``) when a close option exists, else ``fallback``."""
     close = close_matches(word, options, n=n)
     if not close:
-        return fallback
-    return "did you mean " + ", ".join(f"'{c}'" for c in close) + "?"
+        return fallback if isinstance(fallback, Text) else Text(fallback)
+    return say("did_you_mean", options=", ".join(f"'{c}'" for c in close))
 
 
 @cache
@@ -65,7 +100,8 @@ def catalogue() -> dict[str, dict[str, str]]:
 
 @dataclass(frozen=True)
 class Problem:
-    """One problem of a file with several: where it is, what it is and how to fix it."""
+    """One problem of a file with several: where it is, what it is and how to fix it. The
+    message and suggestion are English; a ``Text`` carries the Vietnamese too."""
 
     file: str
     line: int
@@ -75,6 +111,15 @@ class Problem:
     def __str__(self) -> str:
         tail = f" ({self.suggestion})" if self.suggestion else ""
         return f"{self.file}:{self.line}: {self.message}{tail}"
+
+    def vietnamese(self) -> str:
+        tail = f" ({vi_of(self.suggestion)})" if self.suggestion else ""
+        return f"{self.file}:{self.line}: {vi_of(self.message)}{tail}"
+
+    def lines(self) -> list[str]:
+        """The problem as printed: Vietnamese, then English (once when they are the same)."""
+        vi, en = self.vietnamese(), str(self)
+        return [vi, en] if vi != en else [en]
 
 
 class GiamngheoError(Exception):
@@ -99,7 +144,7 @@ class GiamngheoError(Exception):
     def text(self) -> str:
         """The message as printed: Vietnamese, English, then each problem on its own line."""
         lines = [self.vi, self.en] if self.vi != self.en else [self.vi]
-        lines += [f"  {p}" for p in self.problems]
+        lines += [f"  {line}" for p in self.problems for line in p.lines()]
         return "\n".join(lines)
 
     def __str__(self) -> str:

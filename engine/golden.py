@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from engine.errors import GoldenCaseError, InputError, Problem
+from engine.errors import GoldenCaseError, InputError, Problem, Text, say, vi_of
 from engine.results.classify import BatchResult, classify
 from engine.rulebook import Rulebook
 from engine.text import words_file
@@ -85,8 +85,8 @@ class GoldenCase:
     def as_of(self) -> dt.date:
         value = self.case.get("as_of", self.defaults.get("as_of"))
         if value is None:
-            raise GoldenCaseError([Problem(self.file, 0, f"case '{self.name}' has no as_of",
-                                           "give the case (or the file) an as_of date")])
+            raise GoldenCaseError([Problem(self.file, 0, say("golden_no_as_of", name=self.name),
+                                           say("golden_no_as_of.fix"))])
         return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
 
     def household(self) -> dict[str, Any]:
@@ -107,7 +107,7 @@ class Outcome:
     """What one golden case found: the differences (none when it passed)."""
 
     case: GoldenCase
-    failures: list[str]
+    failures: list[Text]
     result: BatchResult | None = None
 
     @property
@@ -137,8 +137,8 @@ def _schema_problems(data: Any, file: str) -> list[Problem]:
     out = []
     for error in sorted(validator.iter_errors(_jsonable(data)), key=lambda e: list(e.path)):
         where = "/".join(str(p) for p in error.path) or "(top)"
-        out.append(Problem(file, 0, f"{where}: {error.message}",
-                           "see docs/golden-cases.md"))  # fmt: skip
+        out.append(Problem(file, 0, say("golden_schema", where=where, detail=error.message),
+                           say("golden_schema.see")))  # fmt: skip
     return out
 
 
@@ -177,7 +177,7 @@ def load_cases(paths: Iterable[Path | str]) -> list[GoldenCase]:
         try:
             data = yaml.safe_load(path.read_text("utf-8"))
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            problems.append(Problem(str(path), 0, f"cannot read the file: {exc}"))
+            problems.append(Problem(str(path), 0, say("golden_unreadable", detail=exc)))
             continue
         found = _schema_problems(data, str(path))
         if found:
@@ -205,7 +205,7 @@ def run_case(gc: GoldenCase, book: Rulebook) -> Outcome:
     result = classify_frames(hh, mem, book, gc.as_of)
     row = result.results.iloc[0]
     if gc.kind != "classification" and row["class"] == "invalid":
-        return Outcome(gc, [f"the household is invalid: {row['error']}"], result)
+        return Outcome(gc, [say("golden.invalid", error=row["error"])], result)
     check = {"indicator": _indicator, "classification": _classification, "status": _status,
              "intervention": _intervention}[gc.kind]  # fmt: skip
     return Outcome(gc, check(gc, result), result)
@@ -216,21 +216,22 @@ def run(paths: Iterable[Path | str], book: Rulebook) -> list[Outcome]:
     return [run_case(gc, book) for gc in load_cases(paths)]
 
 
-def _differs(what: str, expected: Any, actual: Any) -> list[str]:
-    return [] if expected == actual else [f"{what}: expected {expected!r}, got {actual!r}"]
+def _differs(what: str, expected: Any, actual: Any) -> list[Text]:
+    return [] if expected == actual else [say("golden.differs", what=what, expected=repr(expected),
+                                              actual=repr(actual))]  # fmt: skip
 
 
-def _indicator(gc: GoldenCase, result: BatchResult) -> list[str]:
+def _indicator(gc: GoldenCase, result: BatchResult) -> list[Text]:
     results = result.results
     if gc.case["expect"] == "absent":
         return [] if gc.subject not in results.columns else [
-            f"{gc.subject}: expected absent on {gc.as_of}, but it is in force"]
+            say("golden.in_force", id=gc.subject, when=gc.as_of)]
     if gc.subject not in results.columns:
-        return [f"{gc.subject}: expected {gc.case['expect']!r}, but it is not in force"]
+        return [say("golden.not_in_force", id=gc.subject, expected=repr(gc.case["expect"]))]
     return _differs(gc.subject, gc.case["expect"], results.iloc[0][gc.subject])
 
 
-def _classification(gc: GoldenCase, result: BatchResult) -> list[str]:
+def _classification(gc: GoldenCase, result: BatchResult) -> list[Text]:
     row = result.results.iloc[0]
     out = _differs("class", gc.case["expect"], row["class"])
     if "deprived" in gc.case and gc.case["expect"] != "incomplete" and not out:
@@ -238,13 +239,13 @@ def _classification(gc: GoldenCase, result: BatchResult) -> list[str]:
     return out
 
 
-def _status(gc: GoldenCase, result: BatchResult) -> list[str]:
+def _status(gc: GoldenCase, result: BatchResult) -> list[Text]:
     statuses = result.evaluation.statuses
     expect = gc.case["expect"]
     if expect == "absent":
-        return [] if gc.subject not in statuses else [f"{gc.subject}: expected absent"]
+        return [] if gc.subject not in statuses else [say("golden.absent", id=gc.subject)]
     if gc.subject not in statuses:
-        return [f"{gc.subject}: expected {expect!r}, but it is not in force"]
+        return [say("golden.not_in_force", id=gc.subject, expected=repr(expect))]
     tri = statuses[gc.subject]
     codes = str(result.results.iloc[0]["statuses"]).split("; ")
     if isinstance(expect, list):  # a member status: the members that hold it
@@ -252,16 +253,18 @@ def _status(gc: GoldenCase, result: BatchResult) -> list[str]:
         out = _differs("members", expect, sorted(int(x) for x in member_no[tri.t]))
         token = f"{gc.subject}[{','.join(str(x) for x in expect)}]"
         if (token in codes) != bool(expect):
-            out.append(f"statuses column: {codes} (expected {token!r} {'in' if expect else 'absent'})")
+            out.append(say("golden.status_column", codes=codes, token=repr(token),
+                           presence=say("golden.present" if expect else "golden.missing")))  # fmt: skip
         return out
     state = "true" if tri.t[0] else "false" if tri.f[0] else "unknown"
     out = _differs(gc.subject, expect, state)
     if (gc.subject in codes) != (expect == "true"):
-        out.append(f"statuses column: {codes}")
+        out.append(say("golden.status_column", codes=codes, token=repr(gc.subject),
+                       presence=say("golden.present" if expect == "true" else "golden.missing")))  # fmt: skip
     return out
 
 
-def _intervention(gc: GoldenCase, result: BatchResult) -> list[str]:
+def _intervention(gc: GoldenCase, result: BatchResult) -> list[Text]:
     case, aid = gc.case, gc.subject
     row = result.results.iloc[0]
     recs = result.recommendations
@@ -270,12 +273,12 @@ def _intervention(gc: GoldenCase, result: BatchResult) -> list[str]:
         row["recommendations"])  # fmt: skip
     if case["expect"] == "not_fired":
         if not mine.empty or listed:
-            return [f"{aid}: expected not to fire, but it fired ({row['recommendations']})"]
+            return [say("golden.fired", id=aid, recommendations=row["recommendations"])]
         return []
     if mine.empty or not listed:
-        return [f"{aid}: expected to fire; class {row['class']}, recommendations "
-                f"{row['recommendations'] or '(none)'}"]  # fmt: skip
-    out: list[str] = []
+        return [say("golden.not_fired", id=aid, cls=row["class"],
+                    recommendations=row["recommendations"] or say("golden.none"))]  # fmt: skip
+    out: list[Text] = []
     if "named" in case:
         out += _differs("members named", case["named"], sorted(int(x) for x in mine["member_no"]))
     if "priority" in case:
@@ -292,33 +295,33 @@ def _intervention(gc: GoldenCase, result: BatchResult) -> list[str]:
         out += _differs("department_plan_name", {case["plan_department"]},
                         set(mine["department_plan_name"]))  # fmt: skip
     if "basis_contains" in case and not all(case["basis_contains"] in b for b in mine["legal_basis"]):
-        out.append(f"legal_basis: expected to contain {case['basis_contains']!r}, got "
-                   f"{list(mine['legal_basis'])}")  # fmt: skip
+        out.append(say("golden.contains", column="legal_basis",
+                       expected=repr(case["basis_contains"]), actual=list(mine["legal_basis"])))  # fmt: skip
     if "text_contains" in case and not all(case["text_contains"] in t for t in mine["action_text"]):
-        out.append(f"action_text: expected to contain {case['text_contains']!r}, got "
-                   f"{list(mine['action_text'])}")  # fmt: skip
+        out.append(say("golden.contains", column="action_text",
+                       expected=repr(case["text_contains"]), actual=list(mine["action_text"])))  # fmt: skip
     # Every recommendation says why, on what basis and who is responsible.
     for column in ("trigger", "legal_basis", "department", "plan_section"):
         if (mine[column] == "").any():
-            out.append(f"{column}: empty on a recommendation")
+            out.append(say("golden.empty", column=column))
     return out
 
 
-def _department(gc: GoldenCase, book: Rulebook) -> list[str]:
+def _department(gc: GoldenCase, book: Rulebook) -> list[Text]:
     case = gc.case
     dep = book.departments.get(case["code"])
     if dep is None:
-        return [f"no department '{case['code']}'"]
+        return [say("golden.no_department", code=case["code"])]
     name, citation = dep.name_at(gc.as_of, case.get("function", ""))
     out = _differs("name", case["expect"], name["vi"])
     if not (citation.source and citation.clause):
-        out.append("the name has no citation")
+        out.append(say("golden.no_citation"))
     if "plan" in case:
         out += _differs("plan name", case["plan"], dep.plan_name["vi"])
     return out
 
 
-def _scenario(gc: GoldenCase, book: Rulebook) -> list[str]:
+def _scenario(gc: GoldenCase, book: Rulebook) -> list[Text]:
     from engine.simulation.simulate import simulate
 
     hh, mem = frames([gc.household()])
@@ -333,7 +336,7 @@ def _scenario(gc: GoldenCase, book: Rulebook) -> list[str]:
             out += _differs(f"{ind} (baseline)", expect["baseline_indicator"],
                             sim.baseline.indicator_states(ind)[0])  # fmt: skip
         elif ind in sim.baseline.evaluation.indicators:
-            out.append(f"{ind}: a provincial indicator, yet in the baseline")
+            out.append(say("golden.in_baseline", id=ind))
         out += _differs(f"{ind} (scenario)", expect["scenario_indicator"],
                         after.indicator_states(ind)[0])  # fmt: skip
     out += _differs("movers", int(expect["baseline"] != expect["scenario"]),
@@ -344,23 +347,35 @@ def _scenario(gc: GoldenCase, book: Rulebook) -> list[str]:
 # -- reporting ----------------------------------------------------------------------------------
 
 
-def describe_failure(outcome: Outcome, book: Rulebook, lang: str = "vi") -> str:
+def _in(text: str, lang: str) -> str:
+    return vi_of(text) if lang == "vi" else str(text)
+
+
+def summary(outcomes: list[Outcome], lang: str = "vi") -> str:
+    """``N passed, M failed`` (``N đạt, M không đạt``)."""
+    failed = sum(not o.passed for o in outcomes)
+    return _in(say("golden.summary", passed=len(outcomes) - failed, failed=failed), lang)
+
+
+def describe_failure(outcome: Outcome, book: Rulebook, lang: str = "vi",
+                     explain: bool = True) -> str:  # fmt: skip
     """A failing case for people: where it is, the household, what differs, and the
     explanation of the decision (``explain``'s text)."""
     gc = outcome.case
-    lines = [f"FAIL {gc.file}: {gc.id} (as of {gc.as_of})"]
+    lines = [_in(say("golden.fail", file=gc.file, id=gc.id, when=gc.as_of), lang)]
     if gc.kind not in ("department",):
         built = gc.household()
-        lines.append(f"  household: {built['household'] or '(the base household)'}")
-        lines.append(f"  members: {built['members']}")
-    lines += [f"  {f}" for f in outcome.failures]
-    if outcome.result is not None:
+        household = built["household"] or say("golden.base_household")
+        lines.append("  " + _in(say("golden.household", household=household), lang))
+        lines.append("  " + _in(say("golden.members", members=built["members"]), lang))
+    lines += [f"  {_in(f, lang)}" for f in outcome.failures]
+    if outcome.result is not None and explain:
         from engine.trace.build import build_trace
         from engine.trace.render import render_text
 
         hh, mem = frames([gc.household()])
         raw = RawBatch(SourceTable(hh, "households", "", 2), SourceTable(mem, "members", "", 2))
         trace = build_trace(parse_batch(raw), book, gc.as_of, "HH-00000").trace
-        lines.append("  explanation:")
+        lines.append("  " + _in(say("golden.explanation"), lang))
         lines += ["    " + line for line in render_text(trace, book.sources, lang).splitlines()]
     return "\n".join(lines)

@@ -4,6 +4,7 @@ and English, never a traceback; the words-and-numbers module is the one formatte
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 from pathlib import Path
 
@@ -196,3 +197,50 @@ def test_the_total_label_is_one_constant() -> None:
             if '"Tất cả"' in p.read_text("utf-8") and p.name != "text.py"]  # fmt: skip
     assert hits == []
     assert TOTAL_LABEL["vi"] == "Tất cả"
+
+
+# -- the problem catalogue -----------------------------------------------------------------------
+
+
+def test_every_problem_key_said_is_in_the_catalogue_and_every_entry_is_used() -> None:
+    from engine.errors import problem_catalogue
+
+    root = Path(__file__).parent.parent
+    said: set[str] = set()
+    prefixes: set[str] = set()
+    for path in [*(root / "engine").rglob("*.py"), *(root / "cli").rglob("*.py")]:
+        text = path.read_text("utf-8")
+        said |= set(re.findall(r'say\(\s*"([a-z_.]+)"', text))
+        for a, b in re.findall(r'say\(\s*"([a-z_.]+)" if [^()]*? else "([a-z_.]+)"\)', text):
+            said |= {a, b}
+        prefixes |= set(re.findall(r'say\(f"([a-z_.]+)\{', text))
+    catalogue = set(problem_catalogue())
+    assert said - catalogue == set()
+    # what.household and what.member are said as say(f"what.{context}")
+    assert prefixes == {"what."}
+    assert catalogue - said == {"what.household", "what.member"}
+
+
+def test_rulebook_problems_are_in_vietnamese_and_english(tmp_path: Path) -> None:
+    rules = tmp_path / "rules"
+    shutil.copytree(RULES, rules)
+    edits = {
+        "indicators/water/latrine.yaml": ("description:", "descripton:"),
+        "interventions/water/clean_water.yaml": ("lead: agriculture", "lead: agricultur"),
+        "indicators/housing/area.yaml": ("param: min_area_per_person_m2", "param: min_area"),
+        "indicators/information/telecom.yaml": ("field: uses_telecom", "field: health_insurance"),
+        "parameters/deprivation.yaml": ("      - from: 2027-01-01\n        value: 3",
+                                        "      - from: 2021-03-15\n        value: 3"),
+    }  # fmt: skip
+    for name, (old, new) in edits.items():
+        path = rules / name
+        path.write_text(path.read_text("utf-8").replace(old, new, 1), "utf-8")
+    with pytest.raises(RulebookError) as info:
+        load_rulebook(rules)
+    problems = info.value.problems
+    assert len(problems) >= 5
+    for p in problems:
+        assert p.vietnamese() != str(p), str(p)  # a Vietnamese line of its own
+    text = info.value.text()
+    assert text.index("khóa lạ 'descripton'") < text.index("unknown key 'descripton'")
+    assert "có phải 'description'?" in text and "did you mean 'description'?" in text

@@ -78,7 +78,11 @@ def test_giamngheo_test_command(tmp_path: Path) -> None:
         {"name": "no phone", "as_of": "2025-06-30", "household": {"uses_telecom": False},
          "expect": "ok"}]})  # fmt: skip
     code, out = run("test", str(good), str(bad))
-    assert code == 1 and "1 passed, 1 failed" in out and "FAIL" in out and "bad.yaml" in out
+    assert code == 1 and "1 passed, 1 failed" in out and "KHÔNG ĐẠT" in out and "bad.yaml" in out
+    assert "cần 'ok', nhận được 'deprived'" in out  # Vietnamese by default
+    code, out = run("test", str(bad), "--lang", "en", "-q")
+    assert code == 1 and "FAIL" in out and "expected 'ok', got 'deprived'" in out
+    assert "explanation" not in out
     code, out = run("test", str(GOLDEN / "indicators" / "water"), "-q")
     assert code == 0, out
 

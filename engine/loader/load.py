@@ -17,7 +17,7 @@ import hashlib
 from functools import cache
 from pathlib import Path
 
-from engine.errors import Problem, RulebookError, suggest
+from engine.errors import Problem, RulebookError, say, suggest
 from engine.loader.checker import Checker, check_cycles, check_placeholders, check_resolvable
 from engine.loader.law import (
     load_classification,
@@ -50,8 +50,7 @@ def load_rulebook(root: Path | str | None = None, *, check_table: bool = True) -
     """Load and check the rulebook under ``root`` (default: the bundled ``rules/``)."""
     root = Path(root) if root is not None else DEFAULT_RULES_DIR
     if not (root / "versions.yaml").is_file():
-        raise RulebookError([Problem(str(root), 0, "no versions.yaml here",
-                                     "point --rules to the rulebook folder")],
+        raise RulebookError([Problem(str(root), 0, say("no_versions"), say("no_versions.fix"))],
                             "rules_folder_missing", path=root)  # fmt: skip
     ctx = Collector(root)
     sources = load_sources(ctx)
@@ -62,7 +61,7 @@ def load_rulebook(root: Path | str | None = None, *, check_table: bool = True) -
         rule = load_rule_file(ctx, path, "fact", sources)
         if rule is not None:
             if rule.id in facts:
-                ctx.add(rule.file, rule.line, f"fact '{rule.id}' is defined twice")
+                ctx.add(rule.file, rule.line, say("fact_twice", id=rule.id))
             facts[rule.id] = rule
     dim_path = root / "indicators" / "dimensions.yaml"
     dim_data = ctx.read(dim_path)
@@ -76,7 +75,7 @@ def load_rulebook(root: Path | str | None = None, *, check_table: bool = True) -
         rule = load_rule_file(ctx, path, "indicator", sources)
         if rule is not None:
             if rule.dimension not in dimensions:
-                ctx.add(rule.file, rule.line, f"unknown dimension '{rule.dimension}'",
+                ctx.add(rule.file, rule.line, say("unknown_dimension", dimension=rule.dimension),
                         suggest(rule.dimension, list(dimensions)))  # fmt: skip
             indicators.append(rule)
     order = list(dimensions)
@@ -100,9 +99,9 @@ def load_rulebook(root: Path | str | None = None, *, check_table: bool = True) -
         checker.cond(row.when, "household", classification.file, row.citation.line, "class")
     decided = list(dict.fromkeys(row.cls for row in classification.rows))
     if classification.rows and tuple(sorted(decided)) != tuple(sorted(DOMAIN_CODES["class"])):
-        ctx.add(classification.file, 0, f"the table decides the classes {decided}, but statuses "
-                f"and interventions read the codes {list(DOMAIN_CODES['class'])}",
-                "keep the decided classes equal to the survey's previous_status codes")  # fmt: skip
+        ctx.add(classification.file, 0, say("classes_differ", decided=decided,
+                                            codes=list(DOMAIN_CODES["class"])),
+                say("classes_differ.fix"))  # fmt: skip
     for status in statuses:
         for sd in status.definitions:
             if sd.when is not None:
@@ -121,17 +120,17 @@ def load_rulebook(root: Path | str | None = None, *, check_table: bool = True) -
             t = checker.expr(action.amount.value, action.amount.per, action.file, action.line,
                              "action")  # fmt: skip
             if t not in ("number", "?"):
-                ctx.add(action.file, action.line, f"the amount of {action.id} must be a number")
+                ctx.add(action.file, action.line, say("amount_not_number", id=action.id))
         for ind in action.addresses:
             if ind not in indicator_ids:
-                ctx.add(action.file, action.line, f"'addresses' names unknown indicator '{ind}'",
+                ctx.add(action.file, action.line, say("addresses_unknown", id=ind),
                         suggest(ind, sorted(indicator_ids)))  # fmt: skip
         for text in (*action.action.values(), *action.target.values()):
-            check_placeholders(ctx, action.file, action.line, f"the text of {action.id}", text,
+            check_placeholders(ctx, action.file, action.line, say("what.text_of", id=action.id), text,
                                params, household_key=False)  # fmt: skip
     for cls, texts in classification.reasons.items():
         for text in texts.values():
-            check_placeholders(ctx, classification.file, 0, f"the reason of {cls}", text, params,
+            check_placeholders(ctx, classification.file, 0, say("what.reason_text", id=cls), text, params,
                                household_key=True)  # fmt: skip
     check_cycles(ctx, facts)
 
@@ -150,11 +149,10 @@ def load_rulebook(root: Path | str | None = None, *, check_table: bool = True) -
 
     # Checks that need a consistent rulebook: references resolvable on every date, coverage list.
     for item in sorted(set(book.provisional) - set(coverage)):
-        ctx.add(ctx.rel(cov_path), 0, f"provisional fact '{item}' is not listed",
-                "list every provisional value in coverage.yaml")  # fmt: skip
+        ctx.add(ctx.rel(cov_path), 0, say("not_listed", item=item), say("not_listed.fix"))
     for item in sorted(set(coverage) - set(book.provisional)):
-        ctx.add(ctx.rel(cov_path), 0, f"'{item}' is listed but is not provisional in the rules",
-                "remove it, or mark the value provisional: true")  # fmt: skip
+        ctx.add(ctx.rel(cov_path), 0, say("listed_not_provisional", item=item),
+                say("listed_not_provisional.fix"))  # fmt: skip
     for when in boundary_dates(book):
         resolved = book.resolve(when)
         check_resolvable(ctx, resolved)
@@ -163,8 +161,7 @@ def load_rulebook(root: Path | str | None = None, *, check_table: bool = True) -
     if check_table:
         for when in boundary_dates(book):
             for message in check_classification_table(book.resolve(when)):
-                ctx.add(classification.file, 0, message,
-                        "rows must not overlap and must cover every known input")  # fmt: skip
+                ctx.add(classification.file, 0, message, say("table_gap_or_overlap.fix"))
         if ctx.problems:
             raise RulebookError(ctx.problems)
     return book

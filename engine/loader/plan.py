@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.errors import suggest
+from engine.errors import say, suggest
 from engine.loader.problems import (
     CITATION_KEYS,
     Collector,
@@ -35,7 +35,7 @@ def _action_defs(ctx: Collector, data: YDict, file: str, rid: str, sources: dict
     previous: tuple[c.Node | None, c.Node | None, c.Node | None] = (None, None, None)
     optional = ("to", "when", "members", "priority", *CITATION_KEYS[1:])
     for item in data["definitions"]:
-        if not ctx.keys(item, file, ("from", "source"), optional, f"a definition of {rid}"):
+        if not ctx.keys(item, file, ("from", "source"), optional, say("what.definition_of", id=rid)):
             continue
         start = date_of(ctx, item, "from", file, item.line_of("from"))
         end = date_of(ctx, item, "to", file, item.line_of("to")) if "to" in item else None
@@ -52,18 +52,17 @@ def _action_defs(ctx: Collector, data: YDict, file: str, rid: str, sources: dict
                 parsed[i] = None
         when, who, priority = parsed
         if when is None and who is None:
-            ctx.add(file, item.line, f"the definition of {rid} needs 'when' (households) or "
-                    "'members' (people), or both")  # fmt: skip
+            ctx.add(file, item.line, say("needs_when_or_members", rid=rid))
             continue
         if members == "required" and who is None:
-            ctx.add(file, item.line, f"{rid} is about members: its definition needs 'members'")
+            ctx.add(file, item.line, say("needs_members", rid=rid))
         if members == "forbidden" and who is not None:
-            ctx.add(file, item.line_of("members"), f"{rid} is a household rule; remove 'members'",
-                    "or make its context 'member'")  # fmt: skip
+            ctx.add(file, item.line_of("members"), say("no_members_here", rid=rid),
+                    say("no_members_here.fix"))  # fmt: skip
         if priority is not None and who is None:
-            ctx.add(file, item.line_of("priority"), "'priority' picks among 'members'; add them")
+            ctx.add(file, item.line_of("priority"), say("priority_needs_members"))
         if start and end and end < start:
-            ctx.add(file, item.line_of("to"), f"'to' ({end}) is before 'from' ({start})")
+            ctx.add(file, item.line_of("to"), say("to_before_from", end=end, start=start))
         if start:
             out.append(ActionDef(start, end, when, who, priority,
                                  citation(ctx, item, file, sources)))  # fmt: skip
@@ -79,15 +78,15 @@ def load_statuses(ctx: Collector, sources: dict[str, Any]) -> tuple[Status, ...]
         file = ctx.rel(path)
         data = ctx.read(path)
         if not ctx.keys(data, file, ("id", "context", "label", "definitions"), ("description",),
-                        "a status"):  # fmt: skip
+                        say("what.status")):  # fmt: skip
             continue
         sid = str(data["id"])
         if sid != path.stem:
-            ctx.add(file, data.line_of("id"), f"id '{sid}' does not match the file name",
-                    f"one concept per file: name it '{path.stem}'")  # fmt: skip
+            ctx.add(file, data.line_of("id"), say("id_not_file_name", id=sid),
+                    say("id_not_file_name.fix", expected=path.stem))  # fmt: skip
         context = str(data["context"])
         if context not in ("household", "member"):
-            ctx.add(file, data.line_of("context"), f"context '{context}' is not household/member")
+            ctx.add(file, data.line_of("context"), say("context_household_member", context=context))
         defs = _action_defs(ctx, data, file, sid, sources,
                             "required" if context == "member" else "forbidden")  # fmt: skip
         out.append(Status(sid, context, bilingual(ctx, data["label"], file, "label"),
@@ -105,24 +104,26 @@ def load_departments(
     data = ctx.read(path)
     if not ctx.keys(data, file, ("functions", "departments"), (), "departments.yaml"):
         return {}, {}
-    functions = {k: bilingual(ctx, v, file, f"function {k}") for k, v in data["functions"].items()}
+    functions = {k: bilingual(ctx, v, file, say("what.function", id=k)) for k, v in data["functions"].items()}
     out: dict[str, Department] = {}
     for code, entry in data["departments"].items():
         line = data["departments"].line_of(code)
-        if not ctx.keys(entry, file, ("plan_name", "names"), (), f"department {code}"):
+        if not ctx.keys(entry, file, ("plan_name", "names"), (), say("what.department", id=code)):
             continue
         names: list[DepartmentName] = []
         for item in entry["names"]:
             if not ctx.keys(item, file, ("from", "name", "source"),
-                            ("by_function", *CITATION_KEYS[1:]), f"a name of {code}"):  # fmt: skip
+                            ("by_function", *CITATION_KEYS[1:]),
+                            say("what.name_of", id=code)):  # fmt: skip
                 continue
             start = date_of(ctx, item, "from", file, item.line_of("from"))
             by_function: dict[str, dict[str, str]] = {}
             for fn, label in (item.get("by_function") or {}).items():
                 if fn not in functions:
-                    ctx.add(file, item["by_function"].line_of(fn), f"unknown function '{fn}'",
-                            suggest(fn, list(functions)) or "declare it under 'functions'")  # fmt: skip
-                by_function[str(fn)] = bilingual(ctx, label, file, f"name of {code} for {fn}")
+                    ctx.add(file, item["by_function"].line_of(fn), say("unknown_function", function=fn),
+                            suggest(fn, list(functions), fallback=say("unknown_function.fix")))  # fmt: skip
+                by_function[str(fn)] = bilingual(ctx, label, file,
+                                                 say("what.name_for", id=code, function=fn))
             if start:
                 names.append(DepartmentName(start, bilingual(ctx, item["name"], file, "name"),
                                             by_function, citation(ctx, item, file, sources)))  # fmt: skip
@@ -140,43 +141,43 @@ def load_interventions(ctx: Collector, sources: dict[str, Any], departments: dic
     for path in sorted((ctx.root / "interventions").glob("*/*.yaml")):
         file = ctx.rel(path)
         data = ctx.read(path)
-        if not ctx.keys(data, file, required, optional, "an intervention"):
+        if not ctx.keys(data, file, required, optional, say("what.intervention")):
             continue
         aid = str(data["id"])
         expected = f"{path.parent.name}.{path.stem}"
         if aid != expected:
-            ctx.add(file, data.line_of("id"), f"id '{aid}' does not match the file name",
-                    f"one concept per file: name it '{expected}'")  # fmt: skip
+            ctx.add(file, data.line_of("id"), say("id_not_file_name", id=aid),
+                    say("id_not_file_name.fix", expected=expected))  # fmt: skip
         lead = str(data["lead"])
         partners = tuple(str(p) for p in data.get("partners") or ())
         for code, key in [(lead, "lead"), *((p, "partners") for p in partners)]:
             if code not in departments:
-                ctx.add(file, data.line_of(key), f"unknown department code '{code}'",
-                        suggest(code, list(departments)) or "see rules/departments.yaml")  # fmt: skip
+                ctx.add(file, data.line_of(key), say("unknown_department", code=code),
+                        suggest(code, list(departments), fallback=say("unknown_department.fix")))  # fmt: skip
         function = str(data.get("function", ""))
         if function and function not in functions:
-            ctx.add(file, data.line_of("function"), f"unknown function '{function}'",
+            ctx.add(file, data.line_of("function"), say("unknown_function", function=function),
                     suggest(function, list(functions)))  # fmt: skip
         amount: Amount | None = None
         a = data.get("amount")
         if a is not None and ctx.keys(a, file, ("value", "per", "period", "kind", "label"), (),
-                                      f"the amount of {aid}"):  # fmt: skip
+                                      say("what.amount_of", id=aid)):  # fmt: skip
             valid = True
             for key, allowed in (("per", ("household", "member")), ("period", AMOUNT_PERIODS),
                                  ("kind", AMOUNT_KINDS)):  # fmt: skip
                 if a[key] not in allowed:
-                    ctx.add(file, a.line_of(key), f"amount {key} '{a[key]}' is not allowed",
-                            f"use one of: {', '.join(allowed)}")  # fmt: skip
+                    ctx.add(file, a.line_of(key), say("amount_not_allowed", key=key, value=a[key]),
+                            say("use_one_of", options=", ".join(allowed)))  # fmt: skip
                     valid = False
             try:
                 value = c.parse_expression(a["value"], a.line_of("value"))
                 amount = None if not valid else Amount(value, str(a["per"]), str(a["period"]), str(a["kind"]),
-                                bilingual(ctx, a["label"], file, "amount label"))  # fmt: skip
+                                bilingual(ctx, a["label"], file, say("what.amount_label")))  # fmt: skip
             except c.SyntaxProblem as exc:
                 ctx.add(file, exc.line, exc.message, exc.suggestion)
         defs = _action_defs(ctx, data, file, aid, sources, "optional")
         if amount is not None and amount.per == "member" and any(d.members is None for d in defs):
-            ctx.add(file, data.line_of("amount"), "an amount per member needs 'members'")
+            ctx.add(file, data.line_of("amount"), say("amount_per_member"))
         out.append(Intervention(
             aid, path.parent.name, bilingual(ctx, data["label"], file, "label"),
             bilingual(ctx, data["action"], file, "action"), bilingual(ctx, data["target"], file, "target"),

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from engine.errors import Problem, suggest
+from engine.errors import Problem, Text, say, suggest
 from engine.loader.yamlio import DuplicateKeyError, YDict, load_yaml
 from engine.rulebook import Citation
 
@@ -34,36 +34,36 @@ class Collector:
         try:
             return load_yaml(path.read_text("utf-8"))
         except DuplicateKeyError as exc:
-            self.add(self.rel(path), exc.line, f"duplicate key '{exc.key}'",
-                     f"the key is already set at line {exc.first}; keep one")  # fmt: skip
+            self.add(self.rel(path), exc.line, say("duplicate_key", key=exc.key),
+                     say("duplicate_key.fix", first=exc.first))  # fmt: skip
         except Exception as exc:  # yaml syntax errors carry their own position
             mark = getattr(exc, "problem_mark", None)
             line = mark.line + 1 if mark is not None else 0
-            self.add(self.rel(path), line, f"not valid YAML: {exc}")
+            self.add(self.rel(path), line, say("not_yaml", detail=exc))
         return None
 
     def keys(self, obj: Any, file: str, required: tuple[str, ...], optional: tuple[str, ...],
-             what: str) -> bool:  # fmt: skip
+             what: str | Text) -> bool:  # fmt: skip
         line = getattr(obj, "line", 0)
         if not isinstance(obj, dict):
-            self.add(file, line, f"{what} must be a mapping")
+            self.add(file, line, say("not_mapping", what=what))
             return False
         ok = True
         allowed = required + optional
         for key in obj:
             if key not in allowed:
-                hint = suggest(key, allowed, fallback=f"allowed: {', '.join(allowed)}")
+                hint = suggest(key, allowed, fallback=say("allowed_keys", keys=", ".join(allowed)))
                 self.add(file, obj.line_of(key) if isinstance(obj, YDict) else line,
-                         f"unknown key '{key}' in {what}", hint)  # fmt: skip
+                         say("unknown_key", key=key, what=what), hint)  # fmt: skip
                 ok = False
         for key in required:
             if key not in obj:
-                self.add(file, line, f"{what} lacks the key '{key}'")
+                self.add(file, line, say("lacks_key", what=what, key=key))
                 ok = False
         return ok
 
 
-def bilingual(ctx: Collector, obj: Any, file: str, what: str) -> dict[str, str]:
+def bilingual(ctx: Collector, obj: Any, file: str, what: str | Text) -> dict[str, str]:
     if ctx.keys(obj, file, ("vi", "en"), (), what):
         return {"vi": str(obj["vi"]), "en": str(obj["en"])}
     return {"vi": "", "en": ""}
@@ -73,18 +73,18 @@ def date_of(ctx: Collector, obj: Any, key: str, file: str, line: int) -> dt.date
     value = obj.get(key)
     if isinstance(value, dt.date):
         return value
-    ctx.add(file, line, f"'{key}' must be an ISO date (YYYY-MM-DD), got {value!r}")
+    ctx.add(file, line, say("not_iso_date", key=key, value=repr(value)))
     return None
 
 
 def citation(ctx: Collector, obj: YDict, file: str, sources: dict[str, Any]) -> Citation:
     source = str(obj.get("source", ""))
     if source not in sources:
-        ctx.add(file, obj.line_of("source"), f"unknown source '{source}'",
-                suggest(source, sources, fallback="add it to rules/sources.yaml"))  # fmt: skip
+        ctx.add(file, obj.line_of("source"), say("unknown_source", source=source),
+                suggest(source, sources, fallback=say("unknown_source.fix")))  # fmt: skip
     provisional = obj.get("provisional", False)
     if not isinstance(provisional, bool):
-        ctx.add(file, obj.line_of("provisional"), "'provisional' must be true or false")
+        ctx.add(file, obj.line_of("provisional"), say("provisional_bool"))
         provisional = True
     return Citation(source, str(obj.get("clause", "")), provisional, str(obj.get("note", "")),
                     file, obj.line)  # fmt: skip
@@ -104,21 +104,17 @@ def freeze(value: Any) -> Any:
 def check_scalar(ctx: Collector, file: str, line: int, name: str, ptype: str, value: Any,
                   codes: tuple[str, ...]) -> None:  # fmt: skip
     if ptype == "integer" and (isinstance(value, bool) or not isinstance(value, int)):
-        ctx.add(file, line, f"{name}: {value!r} is not an integer")
+        ctx.add(file, line, say("not_integer", name=name, value=repr(value)))
     elif ptype == "number" and (isinstance(value, bool) or not isinstance(value, int | float)):
-        ctx.add(file, line, f"{name}: {value!r} is not a number")
+        ctx.add(file, line, say("not_number", name=name, value=repr(value)))
     elif ptype == "codes":
         if not isinstance(value, list):
-            ctx.add(file, line, f"{name}: a codes value is a list")
+            ctx.add(file, line, say("codes_is_list", name=name))
             return
         for code in value:
             if code not in codes:
-                ctx.add(
-                    file,
-                    line,
-                    f"{name}: '{code}' is not a valid code",
-                    suggest(str(code), list(codes)),
-                )
+                ctx.add(file, line, say("not_valid_code", name=name, code=code),
+                        suggest(str(code), list(codes)))  # fmt: skip
 
 
 
@@ -126,6 +122,7 @@ def check_no_overlap(ctx: Collector, file: str, rid: str, definitions: Sequence[
     """Dated definitions (sorted by start) must not overlap: each ends before the next begins."""
     for a, b in zip(definitions, definitions[1:], strict=False):
         if a.end is None or b.start <= a.end:
-            ctx.add(file, b.citation.line, f"definitions of {rid} overlap: one from {a.start} "
-                    f"{'has no end' if a.end is None else f'to {a.end}'}, the next from {b.start}",
-                    "give the earlier one a 'to' date before the later 'from'")  # fmt: skip
+            until = say("no_end") if a.end is None else say("until", end=a.end)
+            ctx.add(file, b.citation.line, say("definitions_overlap", rid=rid, start=a.start,
+                                               until=until, next=b.start),
+                    say("definitions_overlap.fix"))  # fmt: skip

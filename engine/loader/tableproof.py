@@ -12,6 +12,7 @@ import itertools
 
 import numpy as np
 
+from engine.errors import Text, say
 from engine.evaluators.evaluation import Num, Tables
 from engine.evaluators.vectorised import Evaluator
 from engine.rulebook import Resolved
@@ -37,7 +38,7 @@ def _income_points(r: Resolved, field_name: str) -> list[float]:
     return sorted(p for p in points if p >= 0)
 
 
-def check_classification_table(r: Resolved) -> list[str]:
+def check_classification_table(r: Resolved) -> list[Text]:
     specs = FIELD_SPECS["household"]
     areas = specs["area"].codes
     incomes = _income_points(r, "income_per_capita_vnd")
@@ -58,13 +59,11 @@ def check_classification_table(r: Resolved) -> list[str]:
     ev.deprivation = Num(count, count)
     rows = np.array([ev.cond(row.when, "household").t for row in r.classification.rows])
     hits = rows.sum(axis=0)
-    problems = []
+    problems: list[Text] = []
     for i in np.flatnonzero(hits != 1)[:5]:
         area, income, score, k = combos[i]
         which = [r.classification.rows[j].cls for j in np.flatnonzero(rows[:, i])]
-        kind = "overlap" if hits[i] > 1 else "gap"
-        problems.append(
-            f"{kind} on {r.as_of}: area={area}, income={income:.0f}, score={score}, "
-            f"deprivations={k} -> rows {which or 'none'}"
-        )
+        problems.append(say("table_gap_or_overlap", kind=say("overlap" if hits[i] > 1 else "gap"),
+                            when=r.as_of, area=area, income=f"{income:.0f}", score=score,
+                            count=k, rows=which or say("no_rows")))  # fmt: skip
     return problems

@@ -32,7 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from engine.errors import suggest
+from engine.errors import say, suggest
 
 COMPARISONS = ("lt", "le", "gt", "ge", "eq", "ne")
 
@@ -192,35 +192,35 @@ def _line(obj: Any, default: int) -> int:
 
 
 def _suggest(word: str, options: tuple[str, ...]) -> str:
-    return suggest(word, options, fallback=f"use one of: {', '.join(options)}")
+    return suggest(word, options, fallback=say("use_one_of", options=", ".join(options)))
 
 
 def _pair(value: Any, key: str, line: int) -> tuple[Any, Any]:
     if not isinstance(value, list) or len(value) != 2:
-        raise SyntaxProblem(f"'{key}' takes a list of two operands", line, f"{key}: [A, B]")
+        raise SyntaxProblem(say("two_operands", key=key), line, say("two_operands.fix", key=key))
     return value[0], value[1]
 
 
 def _items(value: Any, key: str, line: int) -> list[Any]:
     if not isinstance(value, list) or not value:
-        raise SyntaxProblem(f"'{key}' takes a non-empty list of conditions", line)
+        raise SyntaxProblem(say("nonempty_list", key=key), line)
     return value
 
 
 def parse_condition(obj: Any, line: int = 0) -> Node:
     line = _line(obj, line)
     if not isinstance(obj, dict):
-        raise SyntaxProblem(f"a condition must be a mapping, got {obj!r}", line,
-                            "write e.g. {field: uses_telecom}")  # fmt: skip
+        raise SyntaxProblem(say("condition_mapping", value=repr(obj)), line,
+                            say("condition_mapping.fix"))  # fmt: skip
     keys = list(obj)
     if "at_least" in obj:
         extra = set(keys) - {"at_least", "of"}
         if extra or "of" not in obj:
-            raise SyntaxProblem("'at_least' takes exactly the keys 'at_least' and 'of'", line)
+            raise SyntaxProblem(say("at_least_keys"), line)
         n = parse_expression(obj["at_least"], line)
         return AtLeast(n, tuple(parse_condition(c, line) for c in _items(obj["of"], "of", line)))
     if len(keys) != 1:
-        raise SyntaxProblem(f"a condition has exactly one operator, got {keys}", line)
+        raise SyntaxProblem(say("one_operator", keys=keys), line)
     key = keys[0]
     value = obj[key]
     kline = obj.line_of(key) if hasattr(obj, "line_of") else line
@@ -255,33 +255,34 @@ def parse_condition(obj: Any, line: int = 0) -> Node:
         return AnyMember(parse_condition(value, kline))
     if key == "no_member":
         return NoMember(parse_condition(value, kline))
-    raise SyntaxProblem(f"unknown condition operator '{key}'", kline,
+    raise SyntaxProblem(say("unknown_condition_operator", key=key), kline,
                         _suggest(key, CONDITION_KEYS))  # fmt: skip
 
 
 def parse_expression(obj: Any, line: int = 0) -> Node:
     line = _line(obj, line)
     if isinstance(obj, bool) or obj is None:
-        raise SyntaxProblem(f"{obj!r} is not an expression", line)
+        raise SyntaxProblem(say("not_expression", value=repr(obj)), line)
     if isinstance(obj, int | float | str):
         return Literal(obj)
     if isinstance(obj, list):
         return Literal(tuple(obj))
     if not isinstance(obj, dict):
-        raise SyntaxProblem(f"{obj!r} is not an expression", line)
+        raise SyntaxProblem(say("not_expression", value=repr(obj)), line)
     if "param" in obj:
         extra = set(obj) - {"param", "by"}
         if extra:
-            raise SyntaxProblem(f"unknown key(s) {sorted(extra)} beside 'param'", line, "only 'by'")
+            raise SyntaxProblem(say("beside_param", keys=sorted(extra)), line,
+                                say("beside_param.fix"))  # fmt: skip
         by = parse_expression(obj["by"], line) if "by" in obj else None
         return ParamRef(str(obj["param"]), by)
     if "if" in obj:
         if set(obj) != {"if", "then", "else"}:
-            raise SyntaxProblem("'if' takes exactly the keys 'if', 'then' and 'else'", line)
+            raise SyntaxProblem(say("if_keys"), line)
         return IfThen(parse_condition(obj["if"], line), parse_expression(obj["then"], line),
                       parse_expression(obj["else"], line))  # fmt: skip
     if len(obj) != 1:
-        raise SyntaxProblem(f"an expression has exactly one operator, got {list(obj)}", line)
+        raise SyntaxProblem(say("one_expression_operator", keys=list(obj)), line)
     key, value = next(iter(obj.items()))
     if key == "field":
         return FieldRef(str(value))
@@ -294,13 +295,13 @@ def parse_expression(obj: Any, line: int = 0) -> Node:
         return Arith(key, parse_expression(a, line), parse_expression(b, line))
     if key == "deprivation_count":
         if value != "indicators":
-            raise SyntaxProblem("write {deprivation_count: indicators}", line)
+            raise SyntaxProblem(say("write_deprivation_count"), line)
         return DeprivationCount()
     if key == "months_since":
         if not (isinstance(value, dict) and list(value) == ["field"]):
-            raise SyntaxProblem("write {months_since: {field: NAME}}", line)
+            raise SyntaxProblem(say("write_months_since"), line)
         return MonthsSince(str(value["field"]))
-    raise SyntaxProblem(f"unknown expression operator '{key}'", line,
+    raise SyntaxProblem(say("unknown_expression_operator", key=key), line,
                         _suggest(key, EXPRESSION_KEYS))  # fmt: skip
 
 

@@ -38,7 +38,7 @@ from typing import Any
 
 import yaml
 
-from engine.errors import Problem, ScenarioError, suggest
+from engine.errors import Problem, ScenarioError, Text, say, suggest
 from engine.loader.checker import Checker
 from engine.loader.problems import Collector, bilingual, check_scalar, freeze
 from engine.loader.tableproof import check_classification_table
@@ -114,16 +114,14 @@ class Scenario:
         resolved = overlay.resolve(when)
         missing = [o.name for o in self.overrides if o.name not in resolved.params]
         if missing:
-            raise ScenarioError([Problem(self.file, 0, f"parameter '{name}' is not in force on "
-                                         f"{when}", "give it a value from an earlier date")
+            raise ScenarioError([Problem(self.file, 0, say("scenario_param_not_in_force",
+                                                           name=name, when=when),
+                                         say("scenario_param_not_in_force.fix"))
                                  for name in dict.fromkeys(missing)])  # fmt: skip
         problems = check_classification_table(dataclasses.replace(resolved, as_of=when))
         if problems:
-            summary = Problem(self.file, 0, f"with this scenario the classification table is not "
-                              f"complete and unambiguous on {when}",
-                              "check the lines against the ceilings: an income line above the "
-                              "average-living ceiling (average_ceiling_vnd) puts households in "
-                              "two classes; change both")  # fmt: skip
+            summary = Problem(self.file, 0, say("scenario_table", when=when),
+                              say("scenario_table.fix"))  # fmt: skip
             raise ScenarioError([summary, *(Problem(self.file, 0, p) for p in problems[:5])])
         return dataclasses.replace(
             resolved, as_of=as_of,
@@ -163,8 +161,8 @@ def load_scenario(path: Path | str, book: Rulebook) -> Scenario:
     try:
         text = path.read_text("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError([Problem(str(path), 0, f"cannot read the scenario: {exc}",
-                                     "give the path of a UTF-8 YAML file")]) from exc  # fmt: skip
+        raise ScenarioError([Problem(str(path), 0, say("scenario_unreadable", detail=exc),
+                                     say("scenario_unreadable.fix"))]) from exc  # fmt: skip
     return scenario_from_text(text, path.name, book)
 
 
@@ -181,15 +179,15 @@ def scenario_from_text(text: str, file: str, book: Rulebook) -> Scenario:
     except Exception as exc:  # yaml syntax errors carry their own position
         mark = getattr(exc, "problem_mark", None)
         raise ScenarioError([Problem(file, mark.line + 1 if mark else 0,
-                                     f"not valid YAML: {exc}")]) from exc  # fmt: skip
+                                     say("not_yaml", detail=exc))]) from exc  # fmt: skip
     if not ctx.keys(data, file, ("id", "label"),
                     ("description", "standard", "parameters", "indicators_off",
-                     "indicators_add"), "a scenario"):  # fmt: skip
+                     "indicators_add"), say("what.scenario")):  # fmt: skip
         raise ScenarioError(ctx.problems)
     sid = str(data["id"])
     standard = data.get("standard")
     if standard is not None and standard not in {v.id for v in book.versions}:
-        ctx.add(file, data.line_of("standard"), f"unknown standard '{standard}'",
+        ctx.add(file, data.line_of("standard"), say("unknown_standard", standard=standard),
                 _hint(str(standard), [v.id for v in book.versions]))  # fmt: skip
     overrides = _overrides(ctx, file, sid, data.get("parameters"), book)
     extras = _extra_indicators(ctx, file, sid, data.get("indicators_add"), book)
@@ -197,7 +195,7 @@ def scenario_from_text(text: str, file: str, book: Rulebook) -> Scenario:
     known = [r.id for r in book.indicators]
     for ind in off:
         if ind not in known:
-            ctx.add(file, data.line_of("indicators_off"), f"unknown indicator '{ind}'",
+            ctx.add(file, data.line_of("indicators_off"), say("unknown_indicator", id=ind),
                     _hint(ind, known))  # fmt: skip
     if ctx.problems:
         raise ScenarioError(ctx.problems)
@@ -212,8 +210,8 @@ def _overrides(ctx: Collector, file: str, sid: str, section: Any, book: Rulebook
     if section is None:
         return ()
     if not isinstance(section, YDict):
-        ctx.add(file, getattr(section, "line", 0), "'parameters' must be a mapping",
-                "e.g. parameters: {income_line_vnd.rural: {2026-01-01: 1800000}}")  # fmt: skip
+        ctx.add(file, getattr(section, "line", 0), say("parameters_mapping"),
+                say("parameters_mapping.fix"))  # fmt: skip
         return ()
     out: list[Override] = []
     for full, dated in section.items():
@@ -221,37 +219,36 @@ def _overrides(ctx: Collector, file: str, sid: str, section: Any, book: Rulebook
         name, _, key = str(full).partition(".")
         param = book.params.get(name)
         if param is None:
-            ctx.add(file, line, f"unknown parameter '{name}'", _hint(name, list(book.params)))
+            ctx.add(file, line, say("unknown_parameter", name=name), _hint(name, list(book.params)))
             continue
         if key and not param.keyed_by:
-            ctx.add(file, line, f"'{name}' has one value, not one per key",
-                    f"write {name}: {{DATE: VALUE}}")  # fmt: skip
+            ctx.add(file, line, say("one_value_not_keyed", name=name),
+                    say("one_value_not_keyed.fix", name=name))  # fmt: skip
             continue
         if key and key not in _DOMAINS[param.keyed_by]:
-            ctx.add(file, line, f"'{key}' is not a {param.keyed_by} of {name}",
+            ctx.add(file, line, say("not_a_key_of", key=key, field=param.keyed_by, name=name),
                     _hint(key, list(_DOMAINS[param.keyed_by])))  # fmt: skip
             continue
         if not isinstance(dated, YDict):
-            ctx.add(file, line, f"{full}: write {{DATE: VALUE}} or {{FROM..TO: VALUE}}",
-                    "e.g. {2026-01-01: 1800000}")  # fmt: skip
+            ctx.add(file, line, say("dated_value", full=full), say("dated_value.fix"))
             continue
         for when, value in dated.items():
             vline = dated.line_of(when)
             span = _span(when)
             if span is None:
-                ctx.add(file, vline, f"{full}: '{when}' is not an ISO date or range",
-                        "write 2026-01-01, or 2026-01-01..2026-12-31")  # fmt: skip
+                ctx.add(file, vline, say("not_date_or_range", full=full, when=when),
+                        say("not_date_or_range.fix"))  # fmt: skip
                 continue
             start, end = span
             if end is not None and end < start:
-                ctx.add(file, vline, f"{full}: the range ends ({end}) before it starts ({start})")
+                ctx.add(file, vline, say("range_reversed", full=full, end=end, start=start))
                 continue
             if key:
                 _check_value(ctx, file, vline, param, value, keyed=False)
                 if param.at(start) is None:
                     first = min(v.start for v in param.values)
-                    ctx.add(file, vline, f"{name} has no value on {start} to change one key of",
-                            f"start on or after {first}, or give every key")  # fmt: skip
+                    ctx.add(file, vline, say("no_value_to_change", name=name, start=start),
+                            say("no_value_to_change.fix", first=first))  # fmt: skip
             else:
                 _check_value(ctx, file, vline, param, value, keyed=bool(param.keyed_by))
             citation = Citation(f"scenario:{sid}", file, True, "scenario value, not law",
@@ -277,24 +274,24 @@ def _extra_indicators(ctx: Collector, file: str, sid: str, section: Any, book: R
     if section is None:
         return ()
     if not isinstance(section, list):
-        ctx.add(file, getattr(section, "line", 0), "'indicators_add' must be a list of indicators")
+        ctx.add(file, getattr(section, "line", 0), say("indicators_add_list"))
         return ()
     known = {r.id for r in book.indicators}
     out: list[Rule] = []
     for item in section:
         if not ctx.keys(item, file, ("id", "dimension", "label", "deprived_when"),
-                        ("description",), "an extra indicator"):  # fmt: skip
+                        ("description",), say("what.extra_indicator")):  # fmt: skip
             continue
         rid, dim = str(item["id"]), str(item["dimension"])
         if rid in known or rid in {r.id for r in out}:
-            ctx.add(file, item.line_of("id"), f"indicator '{rid}' already exists",
-                    "give the provincial indicator a new id")  # fmt: skip
+            ctx.add(file, item.line_of("id"), say("indicator_exists", id=rid),
+                    say("indicator_exists.fix"))  # fmt: skip
         if dim not in book.dimensions:
-            ctx.add(file, item.line_of("dimension"), f"unknown dimension '{dim}'",
+            ctx.add(file, item.line_of("dimension"), say("unknown_dimension", dimension=dim),
                     _hint(dim, list(book.dimensions)))  # fmt: skip
         elif not rid.startswith(f"{dim}."):
-            ctx.add(file, item.line_of("id"), f"id '{rid}' does not start with its dimension",
-                    f"name it '{dim}.{rid.rsplit('.', 1)[-1]}'")  # fmt: skip
+            ctx.add(file, item.line_of("id"), say("id_dimension", id=rid),
+                    say("id_dimension.fix", expected=f"{dim}.{rid.rsplit('.', 1)[-1]}"))  # fmt: skip
         try:
             node = c.parse_condition(item["deprived_when"], item.line_of("deprived_when"))
         except c.SyntaxProblem as exc:
@@ -329,9 +326,9 @@ def _check_value(ctx: Collector, file: str, line: int, param: Parameter, value: 
     if keyed:
         keys = _DOMAINS[param.keyed_by]
         if not isinstance(value, dict) or tuple(value) != keys:
-            ctx.add(file, line, f"{param.name} needs a value for each {param.keyed_by}",
-                    f"keys {', '.join(keys)} in that order, or change one key with "
-                    f"{param.name}.{keys[0]}")  # fmt: skip
+            ctx.add(file, line, say("keyed_needs_each", name=param.name, field=param.keyed_by),
+                    say("keyed_needs_each.fix", keys=", ".join(keys),
+                        one=f"{param.name}.{keys[0]}"))  # fmt: skip
             return
         scalars = list(value.values())
     else:
@@ -341,8 +338,8 @@ def _check_value(ctx: Collector, file: str, line: int, param: Parameter, value: 
         check_scalar(ctx, file, line, param.name, param.type, s, codes)
 
 
-def _hint(word: str, options: list[str]) -> str:
-    return suggest(word, options, fallback=f"known: {', '.join(options[:8])}…")
+def _hint(word: str, options: list[str]) -> Text:
+    return suggest(word, options, fallback=say("known_ids", options=", ".join(options[:8])))
 
 
 __all__ = ["Override", "Problem", "Scenario", "ScenarioError", "load_scenario",

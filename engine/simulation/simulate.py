@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from engine.errors import Problem, ScenarioError
+from engine.errors import Problem, ScenarioError, say
 from engine.evaluators.evaluation import Tri
 from engine.loader import default_rulebook
 from engine.rulebook import Rulebook
@@ -93,8 +93,8 @@ def simulate(data: ParsedBatch | tuple[pd.DataFrame, pd.DataFrame] | str | Path 
     if len(set(ids)) != len(ids):
         dup = next(i for i in ids if ids.count(i) > 1)
         files = ", ".join(dict.fromkeys(s.file for s in defs if s.id == dup))
-        raise ScenarioError([Problem(files, 0, f"scenario id '{dup}' is given more than once",
-                                     "give each scenario its own id")])  # fmt: skip
+        raise ScenarioError([Problem(files, 0, say("scenario_twice", id=dup),
+                                     say("scenario_twice.fix"))])  # fmt: skip
     resolved = {s.id: s.apply(book, as_of) for s in defs}  # all checked before the batch is read
     batch = _as_batch(data)
     shared: dict[tuple[Any, ...], Tri] | None = {} if share_facts else None

@@ -56,7 +56,7 @@ class Renderer:
     def value(self, name: str | None, value: Any) -> str:
         lang = self.lang
         if value is None:
-            return "(trống)" if lang == "vi" else "(blank)"
+            return _w("blank", lang)
         if isinstance(value, bool):
             return self.tri("true" if value else "false")
         if isinstance(value, dict) and "from" in value:
@@ -238,7 +238,7 @@ class Renderer:
                 a = rec["amount"]
                 per = explain_words()["per_period"][a["period"]][lang]
                 values = ", ".join("?" if v is None else fmt_number(v, lang) for v in a["values_vnd"])
-                unit = "đồng" if lang == "vi" else "VND"
+                unit = _w("money_unit", lang)
                 out.append((2, f"{_w('amount', lang)}: {values} {unit}{per} ({a['label'][lang]})",
                             "text"))  # fmt: skip
             if rec["when"] is not None:
@@ -329,7 +329,7 @@ def render_trace_html(trace: dict[str, Any], sources: dict[str, Any], lang: str 
     """A self-contained page (no scripts, no external files); condition trees fold away."""
     parts: list[str] = []
     open_tree = False
-    detail = "chi tiết điều kiện" if lang == "vi" else "conditions in detail"
+    detail = _w("conditions_in_detail", lang)
     for indent, text, kind in Renderer(trace, sources, lang).lines():
         esc = html.escape(text)
         if kind != "tree" and open_tree:
