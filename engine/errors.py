@@ -232,6 +232,12 @@ class EngineError(Exception):
     user's input. Reported with its cause; not part of the user-facing tree."""
 
 
+class Finding(Exception):  # noqa: N818 - a signal, not an error that reaches anyone
+    """Raised inside a reader at the first problem of one value or one node, and caught by its
+    caller, which records it (a ``Problem`` of the file, or a row of the errors table) and goes
+    on. Never reaches a user as such."""
+
+
 def close_matches(word: str, options: Iterable[str], *, n: int = 1,
                   positional: bool = False) -> list[str]:
     """The options closest to ``word`` (difflib's ratio); ``positional`` prefers, among similar

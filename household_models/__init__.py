@@ -7,7 +7,7 @@ from household_models.models import (
     Household,
     HouseholdResult,
     IndicatorState,
-    InputError,
+    InputErrorRow,
     Member,
 )
 from household_models.parse import parse_batch
@@ -21,7 +21,7 @@ __all__ = [
     "Household",
     "HouseholdResult",
     "IndicatorState",
-    "InputError",
+    "InputErrorRow",
     "Member",
     "ParsedBatch",
     "RawBatch",

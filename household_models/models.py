@@ -274,7 +274,7 @@ class HouseholdResult(BaseModel):
     as_of: dt.date
 
 
-class InputError(BaseModel):
+class InputErrorRow(BaseModel):
     """One problem found in the input, as written to the errors table."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")

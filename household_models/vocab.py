@@ -13,6 +13,7 @@ import unicodedata
 from functools import cache
 from typing import Any
 
+from engine.errors import Finding
 from engine.text import words_file
 from household_models.columns import ColumnSpec
 
@@ -85,7 +86,7 @@ def is_missing(raw: Any) -> bool:
         return False
 
 
-class InvalidValue(ValueError):
+class InvalidValue(Finding, ValueError):
     """A value that cannot be read as its column's type; ``code`` names the message."""
 
     def __init__(self, code: str, detail: str = "") -> None:

@@ -171,3 +171,22 @@ def test_no_test_module_imports_another() -> None:
             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("tests.test_"):
                 bad.append(f"{path.name} imports {node.module}")
     assert bad == []
+
+
+def test_every_exception_class_descends_from_the_error_module() -> None:
+    """One error tree: every exception class of the package derives from a class of
+    engine/errors.py (GiamngheoError, EngineError or Finding)."""
+    import importlib
+    import inspect
+
+    import engine.errors as errors
+
+    roots = (errors.GiamngheoError, errors.EngineError, errors.Finding)
+    stray = []
+    for name in modules(ROOT):
+        module = importlib.import_module(name)
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if issubclass(cls, BaseException) and cls.__module__ == name and \
+                    not issubclass(cls, roots):  # fmt: skip
+                stray.append(f"{name}.{cls.__name__}")
+    assert stray == []

@@ -7,6 +7,8 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, SequenceNode
 
+from engine.errors import Finding
+
 
 class YDict(dict[str, Any]):
     """A mapping from YAML with the line of itself and of each key (1-based)."""
@@ -23,7 +25,7 @@ class YList(list[Any]):
     item_lines: list[int]
 
 
-class DuplicateKeyError(Exception):
+class DuplicateKeyError(Finding):
     def __init__(self, key: str, line: int, first: int) -> None:
         super().__init__(f"duplicate key '{key}' (first at line {first})")
         self.key = key

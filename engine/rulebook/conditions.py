@@ -32,7 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from engine.errors import say, suggest
+from engine.errors import Finding, say, suggest
 
 COMPARISONS = ("lt", "le", "gt", "ge", "eq", "ne")
 
@@ -171,7 +171,9 @@ class NoMember(Node):
     cond: Node
 
 
-class SyntaxProblem(Exception):
+class SyntaxProblem(Finding):
+    """A condition or expression that does not parse (the loader records it)."""
+
     def __init__(self, message: str, line: int, suggestion: str = "") -> None:
         super().__init__(message)
         self.message = message
