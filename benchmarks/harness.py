@@ -3,7 +3,7 @@
     python benchmarks/harness.py                       # 10 K, 100 K, 418,246 and 1 M households
     python benchmarks/harness.py --sizes 10000 100000  # a quicker run
 
-For each size it writes a synthetic province (``engine.sample``, seed 1, year 2025) to Parquet,
+For each size it writes a synthetic province (``engine.synthetic``, seed 1, year 2025) to Parquet,
 then, in a fresh process so that peak memory is its own, times every phase: read, parse and
 validate, member facts, indicators, class, statuses, recommendations (the rule evaluation of the
 actions), assembling the result tables, write. It then runs, in the same command and on the same
