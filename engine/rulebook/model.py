@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from engine.errors import AsOfError
 from engine.rulebook import conditions as c
@@ -58,15 +58,30 @@ class Parameter:
         return found
 
 
+class Span:
+    """Something dated that holds from ``start`` to ``end`` inclusive (``end`` None: open)."""
+
+    start: dt.date
+    end: dt.date | None
+
+    def holds(self, when: dt.date) -> bool:
+        return self.start <= when and (self.end is None or when <= self.end)
+
+
+S = TypeVar("S", bound=Span)
+
+
+def in_force(definitions: tuple[S, ...], when: dt.date) -> S | None:
+    """The definition that holds on ``when`` (definitions never overlap: the loader checks)."""
+    return next((d for d in definitions if d.holds(when)), None)
+
+
 @dataclass(frozen=True)
-class Definition:
+class Definition(Span):
     start: dt.date
     end: dt.date | None
     condition: c.Node
     citation: Citation
-
-    def holds(self, when: dt.date) -> bool:
-        return self.start <= when and (self.end is None or when <= self.end)
 
 
 @dataclass(frozen=True)
@@ -84,7 +99,7 @@ class Rule:
     line: int
 
     def at(self, when: dt.date) -> Definition | None:
-        return next((d for d in self.definitions if d.holds(when)), None)
+        return in_force(self.definitions, when)
 
 
 @dataclass(frozen=True)
@@ -106,7 +121,7 @@ class Classification:
 
 
 @dataclass(frozen=True)
-class ActionDef:
+class ActionDef(Span):
     """A dated definition of a status or an intervention: a household condition, and for rules
     aimed at people, the member condition that picks them (and who has priority)."""
 
@@ -116,9 +131,6 @@ class ActionDef:
     members: c.Node | None
     priority: c.Node | None
     citation: Citation
-
-    def holds(self, when: dt.date) -> bool:
-        return self.start <= when and (self.end is None or when <= self.end)
 
 
 @dataclass(frozen=True)
@@ -132,7 +144,7 @@ class Status:
     line: int
 
     def at(self, when: dt.date) -> ActionDef | None:
-        return next((d for d in self.definitions if d.holds(when)), None)
+        return in_force(self.definitions, when)
 
 
 @dataclass(frozen=True)
@@ -162,7 +174,7 @@ class Intervention:
     line: int
 
     def at(self, when: dt.date) -> ActionDef | None:
-        return next((d for d in self.definitions if d.holds(when)), None)
+        return in_force(self.definitions, when)
 
 
 @dataclass(frozen=True)
