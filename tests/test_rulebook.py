@@ -204,5 +204,7 @@ def test_action_mistakes(rules: Path, file: str, old: str, new: str, message: st
 
 
 def test_provisional_department_names_are_listed(rules: Path) -> None:
-    edit(rules / "coverage.yaml", "  - department:information@2025-07-01\n", "")
-    assert "provisional fact 'department:information@2025-07-01' is not listed" in problems(rules)
+    edit(rules / "departments.yaml", 'clause: "Tổ chức lại cơ quan chuyên môn cấp tỉnh (hiệu lực '
+         '01/3/2025)", note: "Confidence [C]: Information',
+         'clause: "x", provisional: true, note: "Confidence [C]: Information')
+    assert "provisional fact 'department:information@2025-03-01' is not listed" in problems(rules)
