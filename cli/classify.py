@@ -22,6 +22,7 @@ from engine.rulebook import Rulebook
 from engine.simulation.scenario import load_scenario
 from engine.text import format_number
 from household_models import parse_batch, read_survey
+from household_models.schema import FIELD_SPECS
 
 PROGRESS_THRESHOLD = 50_000
 log = logging.getLogger("giamngheo")
@@ -93,6 +94,10 @@ def classify_cmd(inputs: tuple[Path, ...], output: Path, as_of: dt.date, lang: s
         written = write_result(result, output)
         progress.update(task, advance=1)
     elapsed = time.perf_counter() - started
+    for column in result.errors.loc[result.errors["code"] == "missing_column", "column"]:
+        spec = FIELD_SPECS["household"].get(column) or FIELD_SPECS["member"].get(column)
+        say(word("missing_column", column=column, column_vi=spec.vi if spec else column,
+                 households=len(result.results)), style="red")  # fmt: skip
     print_counts(result.class_counts, result.resolved.classification.classes)
     say(word("classified", households=len(result.results), members=result.n_members,
              errors=len(result.errors), standard=result.resolved.version.label["vi"],

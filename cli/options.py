@@ -11,25 +11,28 @@ import click
 
 from engine.loader import default_rulebook, load_rulebook
 from engine.rulebook import Rulebook
+from household_models.vocab import InvalidValue
+from household_models.vocab import parse_date as read_date
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def parse_date(_ctx: click.Context | None, _param: click.Parameter | None,
                value: str | None) -> dt.date | None:  # fmt: skip
-    """An ISO date option (``2025-06-30``)."""
+    """A date option, written as input dates are: ``2025-06-30`` or ``30/06/2025``."""
     if value is None:
         return None
     try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"'{value}' is not an ISO date such as 2025-06-30") from None
+        return read_date(value)
+    except InvalidValue:
+        raise click.BadParameter(f"'{value}' không phải ngày / is not a date; write 2025-06-30 "
+                                 "or 30/06/2025") from None
 
 
 def as_of_option(required: bool = True) -> Callable[[F], F]:
     return click.option("--as-of", "as_of", required=required, callback=parse_date,
-                        help="evaluation date (ISO, e.g. 2025-06-30): picks the standard and "
-                        "the parameters in force")  # fmt: skip
+                        help="evaluation date (2025-06-30 or 30/06/2025): picks the standard "
+                        "and the parameters in force")  # fmt: skip
 
 
 def lang_option(help_text: str = "language of the texts") -> Callable[[F], F]:

@@ -204,7 +204,7 @@ class Member(_Row):
     household_id: Annotated[str, Col("mã hộ", required="yes"), Field(min_length=1)] = Field(
         validation_alias=AliasChoices("household_id", "mã hộ")
     )
-    member_no: Annotated[int, Col("stt", required="yes"), Field(ge=1)] = Field(
+    member_no: Annotated[int, Col("stt", required="yes"), Field(ge=1, le=999)] = Field(
         validation_alias=AliasChoices("member_no", "stt")
     )
     name: Annotated[str | None, Col("họ tên", personal=True)] = _alias("name", "họ tên")

@@ -15,12 +15,18 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from engine.errors import SurveyReadError
+from engine.errors import SurveyReadError, close_matches
 from household_models.batch import BoolArray, Column, ParsedBatch, encode
 from household_models.columns import ColumnSpec
 from household_models.readers import RawBatch, SourceTable
 from household_models.schema import HOUSEHOLD_SPECS, MEMBER_SPECS
-from household_models.vocab import InvalidValue, format_message, header_key, normalise_scalar
+from household_models.vocab import (
+    InvalidValue,
+    format_message,
+    header_key,
+    match_key,
+    normalise_scalar,
+)
 
 ERROR_COLUMNS = [
     "file", "sheet", "row", "column", "value", "household_id", "member_no", "code",
@@ -64,6 +70,19 @@ class _Errors:
                 }
             )
         )
+
+    def add_notes(self, table: SourceTable) -> None:
+        """What the reader did to the sheet (title rows skipped, merged cells filled)."""
+        if not table.notes:
+            return
+        self.parts.append(pd.DataFrame({
+            "file": table.file, "sheet": table.sheet,
+            "row": pd.array([n.row for n in table.notes], dtype="Int64"),
+            "column": [n.column for n in table.notes], "value": [n.value for n in table.notes],
+            "household_id": "", "member_no": "", "code": [n.code for n in table.notes],
+            "message_vi": [n.message_vi for n in table.notes],
+            "message_en": [n.message_en for n in table.notes],
+        }))  # fmt: skip
 
     def frame(self) -> pd.DataFrame:
         if not self.parts:
@@ -212,6 +231,22 @@ def _parse_column(
     )
 
 
+NOTE_CODES = ("title_rows_skipped", "header_rows_combined", "merged_cells_filled")
+
+
+def _closest_header(table: SourceTable, spec: ColumnSpec) -> tuple[str, str]:
+    """A hint naming the header of the file closest to a column that is absent."""
+    taken = {match_key(s) for s in (spec.name, spec.vi)}
+    headers = [str(h) for h in table.frame.columns if match_key(h) not in taken]
+    by_key = {match_key(h): h for h in headers}
+    close = close_matches(match_key(spec.vi), list(by_key), n=1) or close_matches(
+        match_key(spec.name), list(by_key), n=1)  # fmt: skip
+    if not close:
+        return "", ""
+    found = by_key[close[0]]
+    return f" Có phải cột '{found}'?", f" Did you mean the column '{found}'?"
+
+
 def _parse_table(
     table: SourceTable, specs: tuple[ColumnSpec, ...], errors: _Errors, id_column: str
 ) -> tuple[dict[str, Column], BoolArray, dict[str, str], npt.NDArray[np.object_]]:
@@ -220,10 +255,12 @@ def _parse_table(
     if id_column not in headers:
         spec = next(s for s in specs if s.name == id_column)
         where = table.file + (f" [{table.sheet}]" if table.sheet else "")
+        hint_vi, hint_en = _closest_header(table, spec)
         raise SurveyReadError(
             where,
-            f"thiếu cột bắt buộc {spec.vi} ({spec.name}); thêm cột này vào dòng tiêu đề.",
-            f"the required column {spec.name} ({spec.vi}) is absent; add it to the header row.",
+            f"thiếu cột bắt buộc {spec.vi} ({spec.name}); thêm cột này vào dòng tiêu đề.{hint_vi}",
+            f"the required column {spec.name} ({spec.vi}) is absent; add it to the header row."
+            f"{hint_en}",
         )
     columns: dict[str, Column] = {}
     invalid = np.zeros(n, dtype=bool)
@@ -245,6 +282,8 @@ def _parse_table(
             invalid[pos] = True
         elif spec.required not in ("no", "") and spec.name != "age":
             vi, en = format_message("missing_column", spec, None)
+            hint_vi, hint_en = _closest_header(table, spec)
+            vi, en = vi + hint_vi, en + hint_en
             errors.add(
                 table, np.zeros(1, np.int64), spec.name, [""], ["missing_column"], [(vi, en)],
                 np.array([""], dtype=object), None,
@@ -272,10 +311,20 @@ def _id_errors(
     errors.add(table, pos, header, vals, [code] * len(pos), msgs, ids, member_nos)
 
 
+def _loose_id(value: Any) -> str:
+    """An id with leading zeros and a trailing '.0' removed (for the mismatch hint only)."""
+    text = str(value).strip()
+    if text.endswith(".0") and text[:-2].isdigit():
+        text = text[:-2]
+    return text.lstrip("0") or text if text.isdigit() else text
+
+
 def parse_batch(raw: RawBatch, duplicate_ids: set[str] | None = None) -> ParsedBatch:
     """Validate a raw batch. ``duplicate_ids``: household ids known to be duplicated elsewhere
     (another chunk of the same batch), treated as duplicates here too."""
     errors = _Errors()
+    errors.add_notes(raw.households)
+    errors.add_notes(raw.members)
     hh, hh_invalid, hh_headers, hh_ids = _parse_table(
         raw.households, HOUSEHOLD_SPECS, errors, "household_id"
     )
@@ -310,8 +359,17 @@ def parse_batch(raw: RawBatch, duplicate_ids: set[str] | None = None) -> ParsedB
     _id_errors(raw.members, mem_id_spec, mem_headers["household_id"], mem_no_id & ~mem_invalid,
                "missing_id", mem_ids, errors, member_nos=mem_nos_raw)  # fmt: skip
     orphan = (mem_hh < 0) & ~mem_no_id
-    _id_errors(raw.members, mem_id_spec, mem_headers["household_id"], orphan, "orphan_member",
-               mem_ids, errors, member_nos=mem_nos_raw)  # fmt: skip
+    # An id that matches a household once leading zeros and number formatting are ignored is
+    # reported as such (ids are still compared as written).
+    loose = {_loose_id(v): v for v in id_series[first].tolist()}
+    near = np.array([orphan[i] and _loose_id(v) in loose for i, v in enumerate(mem_ids)],
+                    dtype=bool) if orphan.any() else np.zeros(len(mem_ids), dtype=bool)  # fmt: skip
+    detail = np.array([loose.get(_loose_id(v), "") if near[i] else "" for i, v in
+                       enumerate(mem_ids)], dtype=object)  # fmt: skip
+    _id_errors(raw.members, mem_id_spec, mem_headers["household_id"], near, "id_format_mismatch",
+               mem_ids, errors, detail=detail, member_nos=mem_nos_raw)  # fmt: skip
+    _id_errors(raw.members, mem_id_spec, mem_headers["household_id"], orphan & ~near,
+               "orphan_member", mem_ids, errors, member_nos=mem_nos_raw)  # fmt: skip
     no_spec = MEMBER_SPECS[1]
     no_missing = mem["member_no"].missing & ~mem_invalid & (mem_hh >= 0)
     if "member_no" in mem_headers:
@@ -341,16 +399,19 @@ def parse_batch(raw: RawBatch, duplicate_ids: set[str] | None = None) -> ParsedB
     if len(error_frame):
         rows = error_frame["row"]
         is_member = error_frame["member_no"].astype(str) != ""
+        noted = error_frame["code"].isin(NOTE_CODES).to_numpy()  # notes name no household
         keyed = error_frame.assign(pos=-1)
         hh_part = (
-            ~is_member
+            ~noted
+            & ~is_member
             & (error_frame["file"] == raw.households.file)
             & (error_frame["sheet"] == raw.households.sheet)
             & rows.notna()
         )
         keyed.loc[hh_part, "pos"] = rows[hh_part].astype(np.int64) - raw.households.first_row
         mem_part = (
-            (error_frame["file"] == raw.members.file)
+            ~noted
+            & (error_frame["file"] == raw.members.file)
             & (error_frame["sheet"] == raw.members.sheet)
             & rows.notna()
         )

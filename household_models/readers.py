@@ -9,13 +9,15 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from engine.errors import SurveyReadError
-from household_models.vocab import header_key, value_key
+from household_models.schema import HOUSEHOLD_SPECS, MEMBER_SPECS
+from household_models.sheets import Note, layout, merged_ranges
+from household_models.vocab import header_key, match_key, value_key
 
 HOUSEHOLD_SHEETS = ("households", "ho", "hộ")
 MEMBER_SHEETS = ("members", "thanh_vien", "thành viên", "thanh vien", "thành_viên")
@@ -30,6 +32,7 @@ class SourceTable:
     file: str
     sheet: str
     first_row: int  # the file's row number of frame's first data row (1-based)
+    notes: list[Note] = field(default_factory=list)  # what the reader did (title rows, merges)
 
 
 @dataclass
@@ -52,7 +55,7 @@ def _decode(path: Path) -> str:
         ) from None
 
 
-def read_csv(path: Path) -> SourceTable:
+def read_csv(path: Path, name: str | None = None) -> SourceTable:
     text = _decode(path)
     first_line = text.split("\n", 1)[0]
     sep = ";" if first_line.count(";") > first_line.count(",") else ","
@@ -67,10 +70,10 @@ def read_csv(path: Path) -> SourceTable:
             f"cannot parse the CSV ({exc}). Check the delimiter and the quotes.",
         ) from None
     frame.columns = [str(c) for c in frame.columns]
-    return SourceTable(frame, path.name, "", 2)
+    return SourceTable(frame, name or path.name, "", 2)
 
 
-def read_parquet(path: Path) -> SourceTable:
+def read_parquet(path: Path, name: str | None = None) -> SourceTable:
     try:
         frame = pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises several types for a damaged file
@@ -79,22 +82,19 @@ def read_parquet(path: Path) -> SourceTable:
         ) from None
     frame = frame.reset_index(drop=True)
     frame.columns = [str(c) for c in frame.columns]
-    return SourceTable(frame, path.name, "", 1)
+    return SourceTable(frame, name or path.name, "", 1)
 
 
-def _sheet_frame(path: Path, ws: object, sheet: str) -> SourceTable:
-    rows = list(ws.iter_rows(values_only=True))  # type: ignore[attr-defined]
+def _sheet_frame(path: Path, ws: object, sheet: str, role: str, name: str) -> SourceTable:
+    ws.reset_dimensions()  # type: ignore[attr-defined]  # read every row, whatever the stored size
+    rows = [list(r) for r in ws.iter_rows(values_only=True)]  # type: ignore[attr-defined]
     if not rows:
         raise SurveyReadError(path, f"trang '{sheet}' trống.", f"sheet '{sheet}' is empty.")
-    header = ["" if h is None else str(h) for h in rows[0]]
-    while header and header[-1] == "":
-        header.pop()
-    body = [list(r[: len(header)]) for r in rows[1:]]
-    # Trailing fully empty rows are formatting, not data.
-    while body and all(v is None or (isinstance(v, str) and not v.strip()) for v in body[-1]):
-        body.pop()
-    frame = pd.DataFrame(body, columns=header, dtype=object)
-    return SourceTable(frame, path.name, sheet, 2)
+    specs = MEMBER_SPECS if role == "members" else HOUSEHOLD_SPECS
+    known = {match_key(s.name) for s in specs} | {match_key(s.vi) for s in specs}
+    sheet_layout = layout(rows, merged_ranges(ws), known)
+    frame = pd.DataFrame(sheet_layout.body, columns=sheet_layout.header, dtype=object)
+    return SourceTable(frame, name, sheet, sheet_layout.first_row, sheet_layout.notes)
 
 
 def read_workbook(path: Path) -> RawBatch:
@@ -125,8 +125,9 @@ def read_workbook(path: Path) -> RawBatch:
             f"it has: {', '.join(wb.sheetnames)}.",
         )
     try:
-        hh = _sheet_frame(path, wb[found["households"]], found["households"])
-        mem = _sheet_frame(path, wb[found["members"]], found["members"])
+        hh = _sheet_frame(path, wb[found["households"]], found["households"], "households",
+                          path.name)  # fmt: skip
+        mem = _sheet_frame(path, wb[found["members"]], found["members"], "members", path.name)
     finally:
         wb.close()
     return RawBatch(hh, mem)
@@ -146,9 +147,20 @@ def read_survey(paths: list[Path]) -> RawBatch:
         return read_workbook(paths[0])
     if len(paths) == 2 and (suffixes <= {".csv", ".txt"} or suffixes <= {".parquet", ".pq"}):
         reader = read_parquet if suffixes <= {".parquet", ".pq"} else read_csv
-        a, b = reader(paths[0]), reader(paths[1])
+        # Two files of the same name in different folders are told apart by their paths.
+        same = paths[0].name == paths[1].name
+        a, b = (reader(p, str(p) if same else p.name) for p in paths)
         if is_members_table(a) and not is_members_table(b):
             a, b = b, a
+        elif is_members_table(a) and is_members_table(b):
+            # Both have a number column (a households list often has an STT counter): the
+            # members table is the one with the canonical member_no, else the longer one.
+            canonical = [any(match_key(c) == "member_no" for c in t.frame.columns) for t in (a, b)]
+            if canonical[0] != canonical[1]:
+                a, b = (b, a) if canonical[0] else (a, b)
+            elif len(a.frame) > len(b.frame):
+                a, b = b, a
+            return RawBatch(a, b)
         if not is_members_table(b) or is_members_table(a):
             raise SurveyReadError(
                 paths[1],

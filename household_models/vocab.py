@@ -22,14 +22,15 @@ def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
-def header_key(text: str) -> str:
-    """How a header is compared: surrounding spaces ignored, NFC, otherwise case- and accent-exact."""
-    return nfc(str(text)).strip()
+def match_key(text: str) -> str:
+    """The one rule by which headers, sheet names, codes and yes/no words are compared: NFC,
+    case folded, surrounding white space dropped and inner white space (line breaks included)
+    collapsed to one space. Accents are kept: 'xa' and 'xã' are different words."""
+    return " ".join(nfc(str(text)).casefold().split())
 
 
-def value_key(text: str) -> str:
-    """How a code or boolean is compared: NFC, trimmed, case-insensitive, inner spaces collapsed."""
-    return " ".join(nfc(text).strip().casefold().split())
+header_key = match_key
+value_key = match_key
 
 
 def vocabulary() -> dict[str, Any]:
@@ -100,6 +101,11 @@ _PLAIN_INT = re.compile(r"^[+]?\d+$")
 _INT_DOT_ZERO = re.compile(r"^[+]?\d+\.0+$")
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
 _DMY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+_SERIAL = re.compile(r"^\d{5,7}(\.\d+)?$")
+EXCEL_EPOCH = dt.date(1899, 12, 30)  # Excel's day 0 (its 1900 leap-year bug included)
+# Serial numbers read as dates: 10000 (1927-05-18) to 9999-12-31. A smaller number is more
+# likely a year of birth typed alone, and is refused as a date.
+EXCEL_FIRST_DAY, EXCEL_LAST_DAY = 10_000, 2_958_465
 
 
 def _to_int(raw: Any) -> int:
@@ -144,7 +150,14 @@ def _to_date(raw: Any) -> dt.date:
         return raw.date()
     if isinstance(raw, dt.date):
         return raw
+    if isinstance(raw, bool):
+        raise InvalidValue("bad_date")
     text = str(raw).strip()
+    if isinstance(raw, int | float) or _SERIAL.match(text):
+        serial = float(text)  # an Excel serial date: days since 1899-12-30
+        if not EXCEL_FIRST_DAY <= serial <= EXCEL_LAST_DAY:
+            raise InvalidValue("bad_date")
+        return EXCEL_EPOCH + dt.timedelta(days=int(serial))
     match = _DMY.match(text)
     try:
         if match:
@@ -171,6 +184,12 @@ def check_range(spec: ColumnSpec, value: float) -> None:
         or (spec.le is not None and value > spec.le)
     ):
         raise InvalidValue("out_of_range", _range_detail(spec))
+
+
+def parse_date(raw: Any) -> dt.date:
+    """A date as people write it: ISO ``2025-06-30``, ``30/06/2025`` (also with ``.`` or ``-``),
+    or an Excel serial number (``45838``). Raises ``InvalidValue`` otherwise."""
+    return _to_date(raw)
 
 
 def normalise_scalar(spec: ColumnSpec, raw: Any) -> Any:

@@ -24,7 +24,7 @@ FLOORS: dict[str, int] = {
     "cli": 6,
 }  # fmt: skip
 # Inside household_models, the order of its modules (columns is the leaf).
-HOUSEHOLD_ORDER = ["columns", "vocab", "models", "schema", "batch", "readers", "parse"]
+HOUSEHOLD_ORDER = ["columns", "vocab", "models", "schema", "batch", "sheets", "readers", "parse"]
 MAX_LINES = 500
 
 
