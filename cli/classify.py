@@ -83,6 +83,8 @@ def classify_cmd(inputs: tuple[Path, ...], output: Path, as_of: dt.date, lang: s
         return
     raw = read_survey(list(inputs))
     large = len(raw.households.frame) >= PROGRESS_THRESHOLD
+    if large and output.suffix.lower() == ".xlsx":
+        say(word("large_workbook", households=len(raw.households.frame)), style="yellow")
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
                   console=console(), disable=not large, transient=True) as progress:  # fmt: skip
         task = progress.add_task(word("validating"), total=3)

@@ -4,25 +4,70 @@ file. Tables are written as sheets of one workbook, or one CSV (UTF-8 with BOM, 
 Parquet file each; ``TableAppender`` appends tables chunk by chunk under a temporary name.
 
 Any failure to write (a directory in the way, no permission, a full disk) is an ``OutputError``
-naming the file, with nothing left behind.
+naming the file, with nothing left behind. Files get the permissions of the user's umask.
+
+Spreadsheet outputs never hurt their reader: a text cell that starts like a formula (``=``,
+``+``, ``-``, ``@``, a tab or a carriage return) is written to XLSX as text, never as a formula,
+and to CSV with a leading apostrophe, as OWASP advises against CSV injection; the control
+characters that XLSX cannot hold are dropped from text in both, and CSV rows end in CRLF so that a
+value holding a line break is always quoted. Parquet keeps every value as it is.
 """
 
 from __future__ import annotations
 
+import csv
 import os
+import re
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import suppress
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from engine.errors import OutputError
+from engine.errors import InputError, OutputError
 
 EXCEL_MAX_ROWS = 1_048_575
 TABLE_SUFFIXES = (".csv", ".parquet")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# The characters an XLSX cell cannot hold (XML 1.0), dropped from every spreadsheet text.
+ILLEGAL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+CSV_LINE_END = "\r\n"
+
+
+def clean_text(text: str) -> str:
+    """Text as a spreadsheet can hold it: the control characters XLSX refuses removed."""
+    return ILLEGAL_CHARACTERS.sub("", text)
+
+
+def csv_safe(value: Any) -> Any:
+    """A CSV cell that a spreadsheet will not run: formula-like text gets a leading apostrophe."""
+    if not isinstance(value, str):
+        return value
+    text = clean_text(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def for_csv(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with its text cells (and column names) made safe for CSV."""
+    out = frame.copy()
+    out.columns = [csv_safe(str(c)) for c in out.columns]
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col].dtype):
+            out[col] = out[col].map(csv_safe)
+    return out
+
+
+def _restrict(path: Path) -> None:
+    """Give a staged file the permissions of the user's umask (mkstemp makes it 0600)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    with suppress(OSError):
+        os.chmod(path, 0o666 & ~mask)
 
 
 def _failed(path: Path, exc: BaseException) -> OutputError:
@@ -43,9 +88,9 @@ def check_target(path: Path, inputs: Iterable[Path] = ()) -> None:
     for source in inputs:
         with suppress(OSError):
             if source.exists() and path.exists() and path.samefile(source):
-                raise OutputError("output_is_input", path=path)
+                raise InputError("output_is_input", path=path)
         if path.resolve() == source.resolve():
-            raise OutputError("output_is_input", path=path)
+            raise InputError("output_is_input", path=path)
 
 
 def _staged(path: Path, write: Callable[[Path], None]) -> Path:
@@ -57,6 +102,7 @@ def _staged(path: Path, write: Callable[[Path], None]) -> Path:
         raise _failed(path, exc) from None
     os.close(fd)
     tmp = Path(tmp_name)
+    _restrict(tmp)
     try:
         write(tmp)
         return tmp
@@ -96,7 +142,8 @@ def _table_writer(frame: pd.DataFrame, target: Path) -> Callable[[Path], None]:
     def write(tmp: Path) -> None:
         if target.suffix.lower() == ".csv":
             # UTF-8 with BOM so that Excel shows Vietnamese correctly.
-            frame.to_csv(tmp, index=False, encoding="utf-8-sig")
+            for_csv(frame).to_csv(tmp, index=False, encoding="utf-8-sig",
+                                  lineterminator=CSV_LINE_END, quoting=csv.QUOTE_MINIMAL)  # fmt: skip
         else:
             for_parquet(frame).to_parquet(tmp, index=False)
 
@@ -121,9 +168,7 @@ def write_tables(tables: dict[str, pd.DataFrame], path: Path, *, workbook: bool 
             raise OutputError("output_too_many_rows", path=path)
 
         def write_xlsx(tmp: Path) -> None:
-            with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-                for name, frame in tables.items():
-                    frame.to_excel(writer, sheet_name=name, index=False)
+            write_workbook(tables, tmp)
 
         return _commit([(_staged(path, write_xlsx), path)])
     assert paths is not None
@@ -137,6 +182,41 @@ def write_tables(tables: dict[str, pd.DataFrame], path: Path, *, workbook: bool 
                 tmp.unlink()
         raise
     return _commit(staged)
+
+
+def _cells(frame: pd.DataFrame) -> Iterator[list[Any]]:
+    """The rows of a frame as plain Python values (missing values as None)."""
+    columns = [frame[name].astype(object).where(frame[name].notna(), None).to_numpy()
+               for name in frame.columns]  # fmt: skip
+    for i in range(len(frame)):
+        yield [col[i] for col in columns]
+
+
+def write_workbook(tables: dict[str, pd.DataFrame], path: Path) -> None:
+    """Tables as the sheets of one workbook, streamed (constant memory); text is always text,
+    never a formula."""
+    import openpyxl
+    from openpyxl.cell import WriteOnlyCell
+
+    wb = openpyxl.Workbook(write_only=True)
+
+    def cell(ws: Any, value: Any) -> Any:
+        if isinstance(value, str):
+            out = WriteOnlyCell(ws, value=clean_text(value))
+            out.data_type = "s"  # a text that starts with '=' stays text
+            return out
+        if value is pd.NA or value is pd.NaT:
+            return None
+        if isinstance(value, np.generic):
+            return value.item()
+        return value
+
+    for name, frame in tables.items():
+        ws = wb.create_sheet(name)
+        ws.append([cell(ws, str(c)) for c in frame.columns])
+        for row in _cells(frame):
+            ws.append([cell(ws, v) for v in row])
+    wb.save(path)
 
 
 class TableAppender:
@@ -153,8 +233,11 @@ class TableAppender:
     def add(self, frame: pd.DataFrame) -> None:
         try:
             if self.target.suffix.lower() == ".csv":
-                frame.to_csv(self.tmp, mode="w" if self.first else "a", header=self.first,
-                             index=False, encoding="utf-8-sig" if self.first else "utf-8")  # fmt: skip
+                for_csv(frame).to_csv(self.tmp, mode="w" if self.first else "a",
+                                      header=self.first, index=False,
+                                      encoding="utf-8-sig" if self.first else "utf-8",
+                                      lineterminator=CSV_LINE_END,
+                                      quoting=csv.QUOTE_MINIMAL)  # fmt: skip
             else:
                 table = pa.Table.from_pandas(for_parquet(frame), preserve_index=False)
                 if self.writer is None:

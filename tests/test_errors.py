@@ -94,7 +94,17 @@ def test_output_over_an_input_is_refused(tmp_path: Path) -> None:
     shutil.copy(EXAMPLES / "survey.xlsx", survey)
     before = survey.read_bytes()
     code, out = run("classify", str(survey), "-o", str(survey), "--as-of", "2025-06-30")
-    assert code == 4 and "one of the inputs" in out, out
+    assert code == 2 and "one of the inputs" in out, out
+    csv_out = tmp_path / "households.csv"
+    shutil.copy(EXAMPLES / "households.csv", csv_out)
+    shutil.copy(EXAMPLES / "members.csv", tmp_path / "members.csv")
+    code, out = run("classify", str(csv_out), str(tmp_path / "members.csv"), "-o",
+                    str(tmp_path / "members.csv"), "--as-of", "2025-06-30")  # fmt: skip
+    assert code == 2 and "one of the inputs" in out, out
+    link = tmp_path / "link.xlsx"
+    link.symlink_to(survey)
+    code, out = run("classify", str(survey), "-o", str(link), "--as-of", "2025-06-30")
+    assert code == 2 and survey.read_bytes() == before, out
     assert survey.read_bytes() == before
 
 

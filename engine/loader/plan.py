@@ -137,7 +137,7 @@ def load_interventions(ctx: Collector, sources: dict[str, Any], departments: dic
                         functions: dict[str, dict[str, str]]) -> tuple[Intervention, ...]:  # fmt: skip
     out: list[Intervention] = []
     required = ("id", "label", "action", "target", "lead", "plan_section", "definitions")
-    optional = ("partners", "function", "addresses", "amount")
+    optional = ("partners", "function", "addresses", "amount", "kind")
     for path in sorted((ctx.root / "interventions").glob("*/*.yaml")):
         file = ctx.rel(path)
         data = ctx.read(path)
@@ -175,6 +175,12 @@ def load_interventions(ctx: Collector, sources: dict[str, Any], departments: dic
                                 bilingual(ctx, a["label"], file, say("what.amount_label")))  # fmt: skip
             except c.SyntaxProblem as exc:
                 ctx.add(file, exc.line, exc.message, exc.suggestion)
+        kind = str(data.get("kind", amount.kind if amount is not None else ""))
+        if kind and kind not in AMOUNT_KINDS:
+            ctx.add(file, data.line_of("kind"), say("amount_not_allowed", key="kind", value=kind),
+                    say("use_one_of", options=", ".join(AMOUNT_KINDS)))  # fmt: skip
+        elif amount is not None and kind != amount.kind:
+            ctx.add(file, data.line_of("kind"), say("kind_differs", kind=kind, amount=amount.kind))
         defs = _action_defs(ctx, data, file, aid, sources, "optional")
         if amount is not None and amount.per == "member" and any(d.members is None for d in defs):
             ctx.add(file, data.line_of("amount"), say("amount_per_member"))
@@ -182,7 +188,7 @@ def load_interventions(ctx: Collector, sources: dict[str, Any], departments: dic
             aid, path.parent.name, bilingual(ctx, data["label"], file, "label"),
             bilingual(ctx, data["action"], file, "action"), bilingual(ctx, data["target"], file, "target"),
             lead, partners, function, str(data["plan_section"]),
-            tuple(str(x) for x in data.get("addresses") or ()), amount, defs, file, data.line,
+            tuple(str(x) for x in data.get("addresses") or ()), amount, defs, file, data.line, kind,
         ))  # fmt: skip
     return tuple(out)
 

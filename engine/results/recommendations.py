@@ -206,7 +206,7 @@ def recommendation_costs(r: Resolved, evaluation: Evaluation, batch: ParsedBatch
             "department": r.department_name(action.lead, action.function, lang)[0],
             "person": mem_rows is not None,
             "amount_vnd": amount,
-            "amount_kind": action.amount.kind if action.amount else "",
+            "amount_kind": action.kind,
             "first_year_vnd": first_year,
         }))  # fmt: skip
     if not parts:
@@ -272,7 +272,7 @@ def recommendations(
             "provisional": ad.citation.provisional,
             "amount_vnd": amount,
             "amount_period": action.amount.period if action.amount else "",
-            "amount_kind": action.amount.kind if action.amount else "",
+            "amount_kind": action.kind,
             "first_year_vnd": first_year,
         }))  # fmt: skip
     if not parts:

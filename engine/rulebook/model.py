@@ -172,6 +172,7 @@ class Intervention:
     definitions: tuple[ActionDef, ...]
     file: str
     line: int
+    kind: str = ""  # grant | loan | allowance | insurance (the amount's, or given without one)
 
     def at(self, when: dt.date) -> ActionDef | None:
         return in_force(self.definitions, when)

@@ -188,8 +188,7 @@ def render_report_html(sim: Simulation, lang: str = "vi") -> str:
                      base_counts["poor"], counts["poor"], counts["poor"] - base_counts["poor"],
                      base_counts["near_poor"], counts["near_poor"],
                      counts["near_poor"] - base_counts["near_poor"],
-                     int(mine["cost_difference_vnd"].sum()),
-                     int(mine["loan_difference_vnd"].sum())])  # fmt: skip
+                     int(mine["cost_difference_vnd"].sum()), _loan_change(mine, w, lang)])  # fmt: skip
     parts += [f"<h2>{_esc(w['summary'])}</h2>",
               _table([w["scenario"], w["movers_count"], f"{w['poor']}: {w['baseline']}",
                       f"{w['poor']}: {w['scenario']}", w["difference"],
@@ -288,6 +287,19 @@ def render_report_html(sim: Simulation, lang: str = "vi") -> str:
             parts.append(_table([w["household"], w["district"], w["commune"], w["from"],
                                  w["to"]], rows, lang))  # fmt: skip
     return html_page(w["title"], CSS, "\n".join(parts), lang)
+
+
+def _loan_change(costs: pd.DataFrame, w: dict[str, str], lang: str) -> Any:
+    """The change in loan volume, or, where some loans have no amount (a volume would shrink
+    when households move to a loan without one), the change in the number of loans, as text so
+    that it is never coloured as good or bad news."""
+    if not costs["loan_difference_vnd"].isna().any():
+        return int(costs["loan_difference_vnd"].sum())
+    return w["loans_not_comparable"].format(
+        base=format_number(int(costs["loans_baseline"].sum()), lang),
+        scen=format_number(int(costs["loans"].sum()), lang),
+        missing=format_number(int(costs["loans_without_amount"].sum()
+                                  + costs["loans_without_amount_baseline"].sum()), lang))
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:

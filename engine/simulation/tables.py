@@ -38,7 +38,8 @@ def transitions(sid: str, district_code: npt.NDArray[np.int64], districts: list[
 DESCRIBE_COLUMNS = ("scenario", "label_vi", "label_en", "description_vi", "file", "standard",
                     "parameters", "indicators_off", "indicators_add", "rulebook_version",
                     "as_of")  # fmt: skip
-COST_SUMS = ["recommendations", "households", "first_year_cost_vnd", "loan_volume_vnd"]
+COST_SUMS = ["recommendations", "households", "first_year_cost_vnd", "loan_volume_vnd", "loans",
+             "loans_without_amount"]
 
 
 def cost_sums(costs: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -48,10 +49,13 @@ def cost_sums(costs: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
         "cost": costs["first_year_vnd"].fillna(0).to_numpy(dtype=np.int64),
         "loan": np.where(costs["amount_kind"] == "loan",
                          costs["amount_vnd"].fillna(0).to_numpy(dtype=np.int64), 0),
+        "is_loan": (costs["amount_kind"] == "loan").to_numpy(),
+        "no_amount": ((costs["amount_kind"] == "loan") & costs["amount_vnd"].isna()).to_numpy(),
     })  # fmt: skip
     return small.groupby(keys, dropna=False).agg(
         recommendations=("pos", "size"), households=("pos", "nunique"),
-        first_year_cost_vnd=("cost", "sum"), loan_volume_vnd=("loan", "sum"))  # fmt: skip
+        first_year_cost_vnd=("cost", "sum"), loan_volume_vnd=("loan", "sum"),
+        loans=("is_loan", "sum"), loans_without_amount=("no_amount", "sum"))  # fmt: skip
 
 
 def compare_costs(sid: str, base: pd.DataFrame, scen: pd.DataFrame, keys: list[str]
@@ -64,8 +68,16 @@ def compare_costs(sid: str, base: pd.DataFrame, scen: pd.DataFrame, keys: list[s
         merged[f"{col}_baseline"] = merged[f"{col}_baseline"].astype(np.int64)
     merged["cost_difference_vnd"] = (merged["first_year_cost_vnd"]
                                      - merged["first_year_cost_vnd_baseline"])  # fmt: skip
-    merged["loan_difference_vnd"] = (merged["loan_volume_vnd"]
-                                     - merged["loan_volume_vnd_baseline"])  # fmt: skip
+    # The loan volume counts only loans with an amount (the plan gives one only for the newly
+    # escaped): a difference is given only where every loan on both sides has one, else it is
+    # missing (not a fall in lending) and the loan counts tell the change.
+    difference = pd.array(merged["loan_volume_vnd"] - merged["loan_volume_vnd_baseline"],
+                          dtype="Int64")  # fmt: skip
+    incomplete = ((merged["loans_without_amount"] > 0)
+                  | (merged["loans_without_amount_baseline"] > 0)).to_numpy()  # fmt: skip
+    difference[incomplete] = pd.NA
+    merged["loan_difference_vnd"] = difference
+    merged["loans_difference"] = merged["loans"] - merged["loans_baseline"]
     return merged.reset_index().assign(scenario=sid)
 
 
