@@ -71,8 +71,8 @@ def compare_costs(sid: str, base: pd.DataFrame, scen: pd.DataFrame, keys: list[s
     # The loan volume counts only loans with an amount (the plan gives one only for the newly
     # escaped): a difference is given only where every loan on both sides has one, else it is
     # missing (not a fall in lending) and the loan counts tell the change.
-    difference = pd.array(merged["loan_volume_vnd"] - merged["loan_volume_vnd_baseline"],
-                          dtype="Int64")  # fmt: skip
+    difference = pd.array((merged["loan_volume_vnd"] - merged["loan_volume_vnd_baseline"])
+                          .to_numpy(dtype=np.int64), dtype="Int64")  # fmt: skip
     incomplete = ((merged["loans_without_amount"] > 0)
                   | (merged["loans_without_amount_baseline"] > 0)).to_numpy()  # fmt: skip
     difference[incomplete] = pd.NA
