@@ -51,7 +51,7 @@ def simulate_cmd(inputs: tuple[Path, ...], scenario_files: tuple[Path, ...], as_
     base = result.baseline.class_counts
     costs = result.tables["costs"]
     for sid, res in result.scenarios.items():
-        moved = int((res.classes != result.baseline.classes).sum())
+        moved = int((res.codes != result.baseline.codes).sum())
         poor = res.class_counts["poor"] - base["poor"]
         near = res.class_counts["near_poor"] - base["near_poor"]
         extra = int(costs.loc[costs["scenario"] == sid, "cost_difference_vnd"].sum())

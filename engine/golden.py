@@ -329,7 +329,7 @@ def _scenario(gc: GoldenCase, book: Rulebook) -> list[Text]:
     sim = simulate((hh, mem), [case["scenario"]], gc.as_of, book=book)
     after = sim.scenarios[case["scenario"]["id"]]
     out = _differs("classes (baseline, scenario)", (expect["baseline"], expect["scenario"]),
-                   (sim.baseline.classes[0], after.classes[0]))  # fmt: skip
+                   (sim.baseline.codes[0], after.codes[0]))  # fmt: skip
     if "indicator" in expect:
         ind = expect["indicator"]
         if "baseline_indicator" in expect:

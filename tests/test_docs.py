@@ -5,6 +5,9 @@ exist."""
 from __future__ import annotations
 
 import re
+import shlex
+from pathlib import Path
+from typing import Any
 
 import click
 
@@ -13,7 +16,7 @@ from engine.errors import catalogue
 from engine.rulebook.conditions import CONDITION_KEYS, EXPRESSION_KEYS
 from household_models.schema import HOUSEHOLD_SPECS, MEMBER_SPECS
 from household_models.vocab import messages, vocabulary
-from tests.helpers import ROOT
+from tests.helpers import ROOT, run
 
 DOCS = ROOT / "docs"
 
@@ -76,3 +79,21 @@ def test_readme_examples_are_real_commands() -> None:
     known = commands(main)
     for line in re.findall(r"^(giamngheo [a-z]+(?: [a-z]+)?)", readme, re.M):
         assert any(line.startswith(c) or c.startswith(line) for c in known), line
+
+
+def test_every_readme_command_runs_as_written(tmp_path: Path, monkeypatch: Any) -> None:
+    """The README's commands, from a folder laid out like the repository root."""
+    readme = (ROOT / "README.md").read_text("utf-8")
+    for folder in ("examples", "rules", "tests"):
+        (tmp_path / folder).symlink_to(ROOT / folder)
+    monkeypatch.chdir(tmp_path)
+    blocks = re.findall(r"```sh\n(.*?)```", readme, re.S)
+    lines = [line.split("#")[0].strip() for block in blocks
+             for line in block.replace("\\\n", " ").splitlines()]  # fmt: skip
+    commands = [line for line in lines if line.startswith("giamngheo ")]
+    assert len(commands) >= 6
+    for line in commands:
+        code, out = run(*shlex.split(line)[1:])
+        assert code == 0, (line, out)
+    for block in re.findall(r"```python\n(.*?)```", readme, re.S):
+        exec(compile(block, "README.md", "exec"), {})  # noqa: S102 - the README's own example

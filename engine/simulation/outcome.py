@@ -3,7 +3,7 @@ indicator states, the district summary and the recommendation rows' amounts."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -26,14 +26,27 @@ class RunOutcome:
     name: str
     resolved: Resolved
     evaluation: Evaluation
-    classes: npt.NDArray[np.object_]
+    codes: npt.NDArray[np.object_]  # the class code of each household, in batch order
     invalid: npt.NDArray[np.bool_]
     summary: pd.DataFrame
     costs: pd.DataFrame  # one row per recommendation: position, district, action, amounts
+    household_ids: npt.NDArray[np.object_] = field(default_factory=lambda: np.zeros(0, object))
+
+    @property
+    def classes(self) -> pd.Series:
+        """Every household's class, indexed by household id."""
+        return pd.Series(self.codes, index=pd.Index(self.household_ids, name="household_id"),
+                         name="class", dtype=object)  # fmt: skip
+
+    def indicators(self) -> pd.DataFrame:
+        """Every household's indicator states (``deprived``/``ok``/``unknown``), indexed by id."""
+        return pd.DataFrame({rule.id: self.indicator_states(rule.id)
+                             for rule, _ in self.resolved.indicators},
+                            index=pd.Index(self.household_ids, name="household_id"))  # fmt: skip
 
     @property
     def class_counts(self) -> dict[str, int]:
-        values, counts = np.unique(self.classes.astype(str), return_counts=True)
+        values, counts = np.unique(self.codes.astype(str), return_counts=True)
         found = dict(zip(values.tolist(), counts.tolist(), strict=True))
         return {c: int(found.get(c, 0)) for c in self.resolved.classification.classes}
 
@@ -53,7 +66,8 @@ def outcome(batch: ParsedBatch, resolved: Resolved, name: str,
     classes = class_codes(resolved, evaluation, batch.household_invalid)
     summary = summary_table(districts_of(batch), classes, resolved)
     costs = recommendation_costs(resolved, evaluation, batch, lang)
-    return RunOutcome(name, resolved, evaluation, classes, batch.household_invalid, summary, costs)
+    return RunOutcome(name, resolved, evaluation, classes, batch.household_invalid, summary, costs,
+                      batch.households["household_id"].values)  # fmt: skip
 
 
 def districts_of(batch: ParsedBatch) -> npt.NDArray[np.object_]:

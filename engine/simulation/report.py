@@ -154,7 +154,7 @@ def render_report_html(sim: Simulation, lang: str = "vi") -> str:
     class_label = {k: v[lang] for k, v in r.classification.classes.items()}
     names = {sid: s.label[lang] for sid, s in sim.definitions.items()}
     series_names = {BASELINE: w["baseline"], **{sid: names.get(sid, sid) for sid in sim.scenarios}}
-    n_households = len(sim.baseline.classes)
+    n_households = len(sim.baseline.codes)
     parts = [f"<h1>{_esc(w['title'])}</h1>",
              "<p class='meta'>" + _esc(w["meta"].format(
                  as_of=r.as_of.isoformat(), version=r.rulebook_version,
@@ -184,7 +184,7 @@ def render_report_html(sim: Simulation, lang: str = "vi") -> str:
     for sid, res in sim.scenarios.items():
         counts = res.class_counts
         mine = costs[costs["scenario"] == sid]
-        rows.append([series_names[sid], int((res.classes != sim.baseline.classes).sum()),
+        rows.append([series_names[sid], int((res.codes != sim.baseline.codes).sum()),
                      base_counts["poor"], counts["poor"], counts["poor"] - base_counts["poor"],
                      base_counts["near_poor"], counts["near_poor"],
                      counts["near_poor"] - base_counts["near_poor"],

@@ -55,6 +55,14 @@ class Simulation:
     tables: dict[str, pd.DataFrame]
     definitions: dict[str, Scenario] = field(default_factory=dict)
 
+    @property
+    def classes(self) -> pd.DataFrame:
+        """Every household's class, baseline and each scenario, indexed by household id."""
+        index = pd.Index(self.baseline.household_ids, name="household_id")
+        return pd.DataFrame({BASELINE: self.baseline.codes,
+                             **{sid: res.codes for sid, res in self.scenarios.items()}},
+                            index=index)  # fmt: skip
+
 
 def _as_batch(data: Any) -> ParsedBatch:
     if isinstance(data, ParsedBatch):
@@ -123,15 +131,15 @@ def simulate(data: ParsedBatch | tuple[pd.DataFrame, pd.DataFrame] | str | Path 
         joined.insert(2, "class_vi", joined["class"].map(labels))
         tables["classes"].append(joined.assign(scenario=sid))
         tables["transitions"].append(transitions(sid, district_code.astype(np.int64),
-                                                  list(districts), baseline.classes,
-                                                  res.classes))  # fmt: skip
-        changed = baseline.classes != res.classes
+                                                  list(districts), baseline.codes,
+                                                  res.codes))  # fmt: skip
+        changed = baseline.codes != res.codes
         tables["movers"].append(pd.DataFrame({
             "scenario": sid, "household_id": hh_ids[changed],
             "district": district[changed], "commune": commune_text[changed],
-            "from": baseline.classes[changed], "to": res.classes[changed],
-            "from_vi": pd.Series(baseline.classes[changed], dtype=object).map(labels).to_numpy(),
-            "to_vi": pd.Series(res.classes[changed], dtype=object).map(labels).to_numpy(),
+            "from": baseline.codes[changed], "to": res.codes[changed],
+            "from_vi": pd.Series(baseline.codes[changed], dtype=object).map(labels).to_numpy(),
+            "to_vi": pd.Series(res.codes[changed], dtype=object).map(labels).to_numpy(),
         }))  # fmt: skip
         rows = []
         rules = {rule.id: rule for rule, _ in (*baseline.resolved.indicators,
