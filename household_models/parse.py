@@ -20,11 +20,13 @@ from household_models.batch import BoolArray, Column, ParsedBatch, encode
 from household_models.columns import ColumnSpec
 from household_models.readers import RawBatch, SourceTable
 from household_models.schema import HOUSEHOLD_SPECS, MEMBER_SPECS
+from household_models.sheets import Note
 from household_models.vocab import (
     InvalidValue,
     format_message,
     header_key,
     match_key,
+    messages,
     normalise_scalar,
 )
 
@@ -231,7 +233,7 @@ def _parse_column(
     )
 
 
-NOTE_CODES = ("title_rows_skipped", "header_rows_combined", "merged_cells_filled")
+NOTE_CODES = ("title_rows_skipped", "header_rows_combined", "merged_cells_filled", "unknown_column")
 
 
 def _closest_header(table: SourceTable, spec: ColumnSpec) -> tuple[str, str]:
@@ -247,10 +249,29 @@ def _closest_header(table: SourceTable, spec: ColumnSpec) -> tuple[str, str]:
     return f" Có phải cột '{found}'?", f" Did you mean the column '{found}'?"
 
 
+def _unknown_columns(table: SourceTable, specs: tuple[ColumnSpec, ...],
+                     headers: dict[str, str]) -> None:  # fmt: skip
+    """A note for each column the form does not know (kept, passed through, not read)."""
+    mapped = set(headers.values())
+    names = {match_key(s.vi): s.vi for s in specs} | {match_key(s.name): s.name for s in specs}
+    for header in table.frame.columns:
+        if header in mapped or not str(header).strip():
+            continue
+        close = close_matches(match_key(header), list(names), n=1)
+        vi_hint = f" Có phải cột '{names[close[0]]}'?" if close else ""
+        en_hint = f" Did you mean '{names[close[0]]}'?" if close else ""
+        text = messages()["unknown_column"]
+        table.notes.append(Note(None, str(header), str(header), "unknown_column",
+                                text["vi"].format(value=header, detail=vi_hint),
+                                text["en"].format(value=header, detail=en_hint)))  # fmt: skip
+
+
 def _parse_table(
     table: SourceTable, specs: tuple[ColumnSpec, ...], errors: _Errors, id_column: str
 ) -> tuple[dict[str, Column], BoolArray, dict[str, str], npt.NDArray[np.object_]]:
     headers = _map_headers(table, specs)
+    _unknown_columns(table, specs, headers)
+    errors.add_notes(table)
     n = len(table.frame)
     if id_column not in headers:
         spec = next(s for s in specs if s.name == id_column)
@@ -323,8 +344,6 @@ def parse_batch(raw: RawBatch, duplicate_ids: set[str] | None = None) -> ParsedB
     """Validate a raw batch. ``duplicate_ids``: household ids known to be duplicated elsewhere
     (another chunk of the same batch), treated as duplicates here too."""
     errors = _Errors()
-    errors.add_notes(raw.households)
-    errors.add_notes(raw.members)
     hh, hh_invalid, hh_headers, hh_ids = _parse_table(
         raw.households, HOUSEHOLD_SPECS, errors, "household_id"
     )

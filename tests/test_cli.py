@@ -70,7 +70,8 @@ def test_example_csv_pair(tmp_path: Path) -> None:
     assert list(results.columns[:3]) == ["mã hộ", "họ tên chủ hộ", "huyện"]  # passed through
     assert "ghi chú" in results.columns  # unknown columns kept
     errors = pd.read_csv(tmp_path / "results.errors.csv", dtype=str, keep_default_na=False)
-    assert set(errors["code"]) == {"bad_code", "no_members", "out_of_range", "orphan_member"}
+    assert set(errors["code"]) == {"bad_code", "no_members", "out_of_range", "orphan_member",
+                                   "unknown_column"}  # the example's 'ghi chú' column, kept
     bad_area = errors[errors["code"] == "bad_code"].iloc[0]
     assert (bad_area["file"], bad_area["row"], bad_area["column"], bad_area["value"]) == (
         "households.csv",

@@ -27,7 +27,7 @@ from engine.results.classify import classify
 from engine.results.outputs import output_paths
 from engine.results.summaries import department_summary, summary_table
 from engine.rulebook import Rulebook
-from household_models.parse import parse_batch
+from household_models.parse import NOTE_CODES, parse_batch
 from household_models.readers import RawBatch, SourceTable, is_members_table
 from household_models.schema import HOUSEHOLD_SPECS, MEMBER_SPECS
 from household_models.vocab import header_key
@@ -114,8 +114,8 @@ def classify_chunked(paths: list[Path], output: Path, book: Rulebook, as_of: dt.
                 local = errors.loc[member_rows, "row"].to_numpy(dtype=object)
                 fixed: list[Any] = [pd.NA if pd.isna(x) else int(rows[int(x)]) + 1 for x in local]
                 errors.loc[member_rows, "row"] = pd.array(fixed, dtype="Int64")
-                if k > 0:  # a missing column is reported once, by the first chunk
-                    errors = errors[errors["code"] != "missing_column"]
+                if k > 0:  # a missing or unknown column is reported once, by the first chunk
+                    errors = errors[~errors["code"].isin(("missing_column", *NOTE_CODES))]
                 appenders["results"].add(result.results)
                 appenders["errors"].add(errors)
                 recs = result.recommendations

@@ -93,7 +93,7 @@ def missing_column(
                 hit = np.flatnonzero(log.mask & in_unknown & col.missing)
                 if len(hit):
                     positions.append(batch.member_household[hit])
-                    nos = member_no[hit].astype(np.int64).astype(str)
+                    nos = np.nan_to_num(member_no[hit], nan=0.0).astype(np.int64).astype(str)
                     tokens.append(np.char.add(np.char.add(f"{name}[", nos), "]").astype(object))
     # An undecided class lists the inputs of the household facts it could not decide.
     undecided = (evaluation.class_index < 0) & valid
@@ -164,7 +164,8 @@ def status_columns(
 ) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.object_]]:
     """Per household: status codes (``low_income_worker[2,3]`` for members) and their labels."""
     n = batch.n_households
-    numbers = batch.members["member_no"].values.astype(np.int64)
+    # A missing member number (its household is invalid) is written as 0, never cast from NaN.
+    numbers = np.nan_to_num(batch.members["member_no"].values, nan=0.0).astype(np.int64)
     member_no = numbers.astype(str).astype(object)
     positions: list[npt.NDArray[np.int64]] = []
     codes: list[npt.NDArray[np.object_]] = []
