@@ -9,8 +9,8 @@ naming the file, with nothing left behind. Files get the permissions of the user
 Spreadsheet outputs never hurt their reader: a text cell that starts like a formula (``=``,
 ``+``, ``-``, ``@``, a tab or a carriage return) is written to XLSX as text, never as a formula,
 and to CSV with a leading apostrophe, as OWASP advises against CSV injection; the control
-characters that XLSX cannot hold are dropped from text in both, and CSV rows end in CRLF so that a
-value holding a line break is always quoted. Parquet keeps every value as it is.
+characters that XLSX cannot hold are dropped from text in both, line breaks are written as LF in
+both, and CSV rows end in CRLF so that a value holding a line break is always quoted. Parquet keeps every value as it is.
 """
 
 from __future__ import annotations
@@ -40,8 +40,9 @@ CSV_LINE_END = "\r\n"
 
 
 def clean_text(text: str) -> str:
-    """Text as a spreadsheet can hold it: the control characters XLSX refuses removed."""
-    return ILLEGAL_CHARACTERS.sub("", text)
+    """Text as a spreadsheet can hold it: line breaks as LF (XML turns a bare CR into LF on
+    reading anyway) and the control characters XLSX refuses removed."""
+    return ILLEGAL_CHARACTERS.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def csv_safe(value: Any) -> Any:

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine import classify, default_rulebook, write_result
-from engine.files import FORMULA_START
+from engine.files import FORMULA_START, clean_text, csv_safe
 from engine.golden import frames
 from household_models import parse_batch
 from household_models.readers import RawBatch, SourceTable
@@ -35,9 +35,9 @@ texts = st.one_of(st.sampled_from(NASTY), st.text(max_size=12),
 def batches(draw: Any) -> list[dict[str, Any]]:
     n = draw(st.integers(1, 4))
     out = []
-    for _ in range(n):
-        household = {"head_name": draw(texts), "commune": draw(texts), "district": draw(texts),
-                     "ghi chú": draw(texts)}  # fmt: skip
+    for i in range(n):
+        household = {"household_id": f"{draw(texts)}#{i}", "head_name": draw(texts),
+                     "commune": draw(texts), "district": draw(texts), "ghi chú": draw(texts)}  # fmt: skip
         members = [{"name": draw(texts)} for _ in range(draw(st.integers(1, 3)))]
         out.append({"household": household, "members": members})
     return out
@@ -66,6 +66,10 @@ def test_no_crash_no_lost_household_no_formula(cases: list[dict[str, Any]]) -> N
                 for cell in row:
                     assert cell.data_type != "f", (ws.title, cell.coordinate, cell.value)
         assert wb["results"].max_row == len(cases) + 1
+        ids = [clean_text(str(v)) for v in result.results["household_id"]]
+        column = next(c.column for c in wb["results"][1] if c.value == "household_id")
+        got = [wb["results"].cell(row=r, column=column).value for r in range(2, len(cases) + 2)]
+        assert [g or "" for g in got] == ids
         recs = wb["recommendations"].max_row - 1
         assert recs == len(result.recommendations)
         for suffix in (".csv", ".parquet"):
@@ -77,8 +81,9 @@ def test_no_crash_no_lost_household_no_formula(cases: list[dict[str, Any]]) -> N
                                 encoding="utf-8-sig") if suffix == ".csv"
                     else pd.read_parquet(folder / "r.parquet"))  # fmt: skip
             assert len(back) == len(cases), suffix
-            assert list(back["household_id"] if "household_id" in back else back.iloc[:, 0]) == \
-                list(hh["household_id"])  # fmt: skip
+            expected = [csv_safe(str(v)) if suffix == ".csv" else v
+                        for v in result.results["household_id"]]  # fmt: skip
+            assert list(back["household_id"]) == expected, suffix
 
 
 def test_a_formula_is_text_in_xlsx_and_quoted_in_csv(tmp_path: Path) -> None:
