@@ -16,6 +16,7 @@ both, and CSV rows end in CRLF so that a value holding a line break is always qu
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import os
 import re
 import tempfile
@@ -212,12 +213,34 @@ def write_workbook(tables: dict[str, pd.DataFrame], path: Path) -> None:
             return value.item()
         return value
 
+    wb.properties.creator = "giamngheo"
+    wb.properties.created = FIXED_TIME
     for name, frame in tables.items():
         ws = wb.create_sheet(name)
         ws.append([cell(ws, str(c)) for c in frame.columns])
         for row in _cells(frame):
             ws.append([cell(ws, v) for v in row])
     wb.save(path)
+    _same_bytes(path)
+
+
+FIXED_TIME = dt.datetime(2000, 1, 1)
+_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
+
+
+def _same_bytes(path: Path) -> None:
+    """Make a saved workbook depend only on its content: no clock in its parts' zip entries or
+    in its 'modified' property (openpyxl stamps both at save)."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as src:
+        items = [(info.filename, src.read(info.filename)) for info in src.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for name, data in items:
+            if name == "docProps/core.xml":
+                data = _MODIFIED.sub(rb"\g<1>2000-01-01T00:00:00Z\g<2>", data)
+            dst.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data,
+                         compress_type=zipfile.ZIP_DEFLATED)
 
 
 class TableAppender:

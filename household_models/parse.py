@@ -22,6 +22,7 @@ from household_models.readers import RawBatch, SourceTable
 from household_models.schema import HOUSEHOLD_SPECS, MEMBER_SPECS
 from household_models.sheets import Note
 from household_models.vocab import (
+    MAX_DIGITS,
     InvalidValue,
     format_message,
     header_key,
@@ -143,7 +144,8 @@ def _parse_numeric_fast(
         slow = np.isnan(values) & ~blank
     if spec.kind == "int":
         slow |= ~missing & ~np.isnan(values) & (np.floor(values) != values)
-    slow |= ~missing & np.isinf(values)
+    with np.errstate(invalid="ignore"):
+        slow |= ~missing & (np.isinf(values) | (np.abs(values) >= 10.0**MAX_DIGITS))
     return values, missing, slow
 
 
@@ -163,7 +165,11 @@ def _parse_column(
             raw = series.to_numpy(dtype=object)
             for pos in np.flatnonzero(slow):
                 try:
-                    values[pos] = float(normalise_scalar(spec, raw[pos]))
+                    value = normalise_scalar(spec, raw[pos])
+                    if value is None:  # a word for missing ("NaN", "N/A")
+                        values[pos], missing[pos] = np.nan, True
+                        continue
+                    values[pos] = float(value)
                 except InvalidValue as exc:
                     values[pos] = np.nan
                     missing[pos] = True
@@ -233,7 +239,8 @@ def _parse_column(
     )
 
 
-NOTE_CODES = ("title_rows_skipped", "header_rows_combined", "merged_cells_filled", "unknown_column")
+NOTE_CODES = ("title_rows_skipped", "header_rows_combined", "merged_cells_filled", "unknown_column",
+              "input_column_renamed")
 
 
 def _closest_header(table: SourceTable, spec: ColumnSpec) -> tuple[str, str]:

@@ -17,7 +17,7 @@ import pandas as pd
 from engine.errors import SurveyReadError
 from household_models.schema import HOUSEHOLD_SPECS, MEMBER_SPECS
 from household_models.sheets import Note, layout, merged_ranges
-from household_models.vocab import header_key, match_key, value_key
+from household_models.vocab import header_key, match_key, messages, value_key
 
 HOUSEHOLD_SHEETS = ("households", "ho", "hộ")
 MEMBER_SHEETS = ("members", "thanh_vien", "thành viên", "thanh vien", "thành_viên")
@@ -69,6 +69,8 @@ def read_csv(path: Path, name: str | None = None) -> SourceTable:
             f"không đọc được tệp CSV ({exc}). Kiểm tra dấu phân cách và dấu ngoặc kép.",
             f"cannot parse the CSV ({exc}). Check the delimiter and the quotes.",
         ) from None
+    header = next(csv.reader(io.StringIO(text), delimiter=sep), [])
+    check_headers(header, name or path.name)
     frame.columns = [str(c) for c in frame.columns]
     return SourceTable(frame, name or path.name, "", 2)
 
@@ -82,6 +84,7 @@ def read_parquet(path: Path, name: str | None = None) -> SourceTable:
         ) from None
     frame = frame.reset_index(drop=True)
     frame.columns = [str(c) for c in frame.columns]
+    check_headers(list(frame.columns), name or path.name)
     return SourceTable(frame, name or path.name, "", 1)
 
 
@@ -93,8 +96,23 @@ def _sheet_frame(path: Path, ws: object, sheet: str, role: str, name: str) -> So
     specs = MEMBER_SPECS if role == "members" else HOUSEHOLD_SPECS
     known = {match_key(s.name) for s in specs} | {match_key(s.vi) for s in specs}
     sheet_layout = layout(rows, merged_ranges(ws), known)
+    check_headers(sheet_layout.header, f"{name} [{sheet}]")
     frame = pd.DataFrame(sheet_layout.body, columns=sheet_layout.header, dtype=object)
     return SourceTable(frame, name, sheet, sheet_layout.first_row, sheet_layout.notes)
+
+
+def check_headers(header: list[str], where: str) -> None:
+    """Refuse a table with two columns of the same name (after the match key), naming them."""
+    seen: dict[str, list[str]] = {}
+    for h in header:
+        if str(h).strip():
+            seen.setdefault(match_key(h), []).append(str(h))
+    twice = [names for names in seen.values() if len(names) > 1]
+    if twice:
+        listed = ", ".join("'" + "', '".join(names) + "'" for names in twice)
+        text = messages()["duplicate_column"]
+        raise SurveyReadError(where, text["vi"].format(value=listed),
+                              text["en"].format(value=listed))  # fmt: skip
 
 
 def read_workbook(path: Path) -> RawBatch:

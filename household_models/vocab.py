@@ -72,6 +72,12 @@ def code_label(domain: str, code: str, lang: str = "vi") -> str:
     return str(entry[lang]) if entry else code
 
 
+# What export tools write for a missing value. In every column but text they mean missing, not a
+# code: "None" is not the code none (written none or không có), "NaN" is not a number.
+MISSING_WORDS = frozenset({"None", "NONE", "null", "NULL", "Null", "N/A", "n/a", "#N/A", "NA",
+                           "NaN", "nan", "NAN", "<NA>"})  # fmt: skip
+
+
 def is_missing(raw: Any) -> bool:
     if raw is None:
         return True
@@ -108,16 +114,32 @@ EXCEL_EPOCH = dt.date(1899, 12, 30)  # Excel's day 0 (its 1900 leap-year bug inc
 EXCEL_FIRST_DAY, EXCEL_LAST_DAY = 10_000, 2_958_465
 
 
+# The most digits a number may have (a VND amount of a household is far below 10^15); a longer
+# one is refused before it is converted, so it can never overflow or exhaust the converter.
+MAX_DIGITS = 15
+
+
+def _digits(raw: Any) -> str:
+    text = nfc(str(raw)).strip()
+    if sum(ch.isdigit() for ch in text) > MAX_DIGITS or len(text) > 4 * MAX_DIGITS:
+        raise InvalidValue("too_many_digits", str(MAX_DIGITS))
+    return text
+
+
 def _to_int(raw: Any) -> int:
     if isinstance(raw, bool):
         raise InvalidValue("bad_integer")
     if isinstance(raw, int):
+        if abs(raw) >= 10**MAX_DIGITS:
+            raise InvalidValue("too_many_digits", str(MAX_DIGITS))
         return raw
     if isinstance(raw, float):
+        if not math.isfinite(raw) or abs(raw) >= 10**MAX_DIGITS:
+            raise InvalidValue("too_many_digits", str(MAX_DIGITS))
         if raw.is_integer():
             return int(raw)
         raise InvalidValue("bad_integer")
-    text = nfc(str(raw)).strip()
+    text = _digits(raw)
     if _PLAIN_INT.match(text) or _INT_DOT_ZERO.match(text):
         return int(float(text)) if "." in text else int(text)
     if _GROUPED_INT.match(text):
@@ -131,9 +153,11 @@ def _to_float(raw: Any) -> float:
     if isinstance(raw, bool):
         raise InvalidValue("bad_number")
     if isinstance(raw, int | float):
+        if abs(raw) >= 10**MAX_DIGITS:
+            raise InvalidValue("too_many_digits", str(MAX_DIGITS))
         value = float(raw)
     else:
-        text = nfc(str(raw)).strip()
+        text = _digits(raw)
         if _DECIMAL_COMMA.match(text):
             text = text.replace(",", ".")
         try:
@@ -200,6 +224,8 @@ def normalise_scalar(spec: ColumnSpec, raw: Any) -> Any:
     if is_missing(raw):
         return None
     kind = spec.kind
+    if kind != "text" and isinstance(raw, str) and raw.strip() in MISSING_WORDS:
+        return None
     if kind == "text":
         if isinstance(raw, float) and raw.is_integer():
             raw = int(raw)

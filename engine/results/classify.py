@@ -23,6 +23,7 @@ from engine.results.recommendations import recommendations
 from engine.results.summaries import department_summary, summarise
 from engine.rulebook import Resolved, Rulebook
 from household_models.batch import ParsedBatch
+from household_models.vocab import messages
 
 RESULT_COLUMNS = ("deprivation_count", "class", "class_vi", "reason", "statuses", "statuses_text",
                   "recommendations", "missing", "error", "rulebook_version", "as_of")  # fmt: skip
@@ -87,7 +88,9 @@ def classify(batch: ParsedBatch, book: Rulebook, as_of: dt.date, lang: str = "vi
     class_ids = class_codes(resolved, evaluation, invalid)
 
     results = batch.raw_households.copy()
-    results.columns = [f"input:{c}" if c in RESULT_COLUMNS else c for c in results.columns]
+    taken = {*RESULT_COLUMNS, *(rule.id for rule, _ in resolved.indicators)}
+    renamed = [c for c in results.columns if c in taken]
+    results.columns = [f"input:{c}" if c in taken else c for c in results.columns]
     for rule, _ in resolved.indicators:
         results[rule.id] = indicator_states(evaluation.indicators[rule.id], invalid)
     count = pd.array(evaluation.deprivation_lo, dtype="Int64")
@@ -110,12 +113,27 @@ def classify(batch: ParsedBatch, book: Rulebook, as_of: dt.date, lang: str = "vi
     errors = batch.errors
     errors = errors.sort_values(["file", "sheet", "row", "column"], kind="stable",
                                 na_position="first").reset_index(drop=True)  # fmt: skip
+    if renamed:
+        errors = pd.concat([errors, _renamed_notes(renamed, batch)], ignore_index=True)
     if disagreements:
         errors = pd.concat([errors, _disagreement_errors(disagreements, batch)],
                            ignore_index=True)  # fmt: skip
     return BatchResult(results, errors, summary, resolved, evaluation,
                        len(batch.member_household), recs.drop(columns=["pos"]),
                        departments, ev, engine, len(checked), len(disagreements))  # fmt: skip
+
+
+def _renamed_notes(columns: list[str], batch: ParsedBatch) -> pd.DataFrame:
+    """A note for each input column kept under ``input:<name>`` (it has an output's name)."""
+    words = messages()["input_column_renamed"]
+    source = batch.errors
+    return pd.DataFrame([{
+        "file": source["file"].iloc[0] if len(source) else "", "sheet": "", "row": pd.NA,
+        "column": c, "value": c, "household_id": "", "member_no": "",
+        "code": "input_column_renamed",
+        "message_vi": words["vi"].format(value=c, detail=f"input:{c}"),
+        "message_en": words["en"].format(value=c, detail=f"input:{c}"),
+    } for c in columns])  # fmt: skip
 
 
 def _disagreement_errors(items: list[Any], batch: ParsedBatch) -> pd.DataFrame:

@@ -1,0 +1,95 @@
+"""Input that would give a quiet wrong answer or a crash gets a designed answer instead; the same
+input gives the same bytes in every output format."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+
+from engine.golden import frames
+from tests.helpers import AS_OF, EXAMPLES, run, run_frames
+
+ROOT_DIGITS = "9" * 400
+
+
+def one(household: dict[str, object], members: list[dict[str, object]] | None = None
+        ) -> tuple[pd.Series, pd.DataFrame]:  # fmt: skip
+    hh, mem = frames([{"household": household, "members": members or [{}]}])
+    result = run_frames(hh, mem, AS_OF)
+    return result.results.iloc[0], result.errors
+
+
+def test_export_words_for_missing_are_missing_not_codes() -> None:
+    for word in ("None", "NULL", "N/A", "NaN", "#N/A"):
+        row, errors = one({"latrine": word})
+        assert row["water.latrine"] == "unknown", word  # missing, not the code none
+        assert errors.empty or "bad_code" not in set(errors["code"]), word
+    row, _ = one({"latrine": "none"})
+    assert row["water.latrine"] == "deprived"  # the code none: no latrine (Decree 07/2021)
+    row, _ = one({"latrine": "không có"})
+    assert row["water.latrine"] == "deprived"
+    row, _ = one({"floor_area_m2": "NaN"})
+    assert row["housing.area"] == "unknown"
+
+
+def test_numbers_with_too_many_digits_are_refused_not_crashed(tmp_path: Path) -> None:
+    row, errors = one({"income_per_capita_vnd": ROOT_DIGITS})
+    assert row["class"] == "invalid"
+    assert "too_many_digits" in set(errors["code"])
+    row, errors = one({"income_per_capita_vnd": "12345678901234567890"})
+    assert "too_many_digits" in set(errors["code"]) and row["class"] == "invalid"
+    row, errors = one({}, [{"member_no": "1e308"}])
+    assert row["class"] == "invalid" and {"out_of_range", "bad_integer"} & set(errors["code"])
+    hh, mem = frames([{"household": {"income_per_capita_vnd": "9" * 5000}}])
+    hh.to_csv(tmp_path / "h.csv", index=False)
+    mem.to_csv(tmp_path / "m.csv", index=False)
+    code, out = run("classify", str(tmp_path / "h.csv"), str(tmp_path / "m.csv"), "-o",
+                    str(tmp_path / "r.csv"), "--as-of", "2025-06-30")  # fmt: skip
+    assert code == 0 and "Traceback" not in out, out
+
+
+def test_a_duplicated_header_is_refused_in_csv_and_xlsx(tmp_path: Path) -> None:
+    hh = pd.read_csv(EXAMPLES / "households.csv", dtype=str, keep_default_na=False,
+                     encoding="utf-8-sig")  # fmt: skip
+    text = (EXAMPLES / "households.csv").read_text("utf-8-sig")
+    header, rest = text.split("\n", 1)
+    (tmp_path / "h.csv").write_text(header + ",Khu Vực\n" + rest.replace("\n", ",x\n"), "utf-8")
+    code, out = run("classify", str(tmp_path / "h.csv"), str(EXAMPLES / "members.csv"), "-o",
+                    str(tmp_path / "r.csv"), "--as-of", "2025-06-30")  # fmt: skip
+    assert code == 2 and "'khu vực', 'Khu Vực'" in out, out
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "ho"
+    ws.append([*hh.columns, "Mã Hộ"])
+    members = wb.create_sheet("thanh_vien")
+    members.append(["mã hộ", "stt"])
+    wb.save(tmp_path / "w.xlsx")
+    code, out = run("classify", str(tmp_path / "w.xlsx"), "-o", str(tmp_path / "r.xlsx"),
+                    "--as-of", "2025-06-30")  # fmt: skip
+    assert code == 2 and "'mã hộ', 'Mã Hộ'" in out, out
+
+
+def test_an_input_column_named_like_an_output_is_kept_apart() -> None:
+    row, errors = one({"class": "tự ghi", "water.source": "ghi chú", "reason": "x"})
+    assert row["input:class"] == "tự ghi" and row["input:water.source"] == "ghi chú"
+    assert row["class"] in ("near_poor", "poor", "average", "not_poor")
+    assert row["water.source"] == "ok"  # the indicator, not the input
+    renamed = errors[errors["code"] == "input_column_renamed"]
+    assert set(renamed["column"]) == {"class", "water.source", "reason"}
+
+
+def test_the_same_input_gives_the_same_bytes_in_every_format(tmp_path: Path) -> None:
+    digests = {}
+    for run_no in (1, 2):
+        folder = tmp_path / str(run_no)
+        for suffix in (".xlsx", ".csv", ".parquet"):
+            code, out = run("classify", str(EXAMPLES / "survey.xlsx"), "-o",
+                            str(folder / f"r{suffix}"), "--as-of", "2025-06-30")  # fmt: skip
+            assert code == 0, out
+        digests[run_no] = {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+                           for p in sorted(folder.iterdir())}  # fmt: skip
+    assert digests[1] == digests[2]
+    assert len(digests[1]) == 11  # one workbook, five CSV and five Parquet files
