@@ -93,3 +93,47 @@ def test_the_same_input_gives_the_same_bytes_in_every_format(tmp_path: Path) -> 
                            for p in sorted(folder.iterdir())}  # fmt: skip
     assert digests[1] == digests[2]
     assert len(digests[1]) == 11  # one workbook, five CSV and five Parquet files
+
+
+# -- scenarios -----------------------------------------------------------------------------------
+
+SCENARIO_HEAD = "id: a\nlabel: {vi: a, en: a}\n"
+INDICATORS = ["employment.dependants", "employment.jobs", "health.insurance", "health.nutrition",
+              "education.adult", "education.children", "housing.area", "housing.quality",
+              "water.source", "water.latrine", "information.telecom", "information.devices"]  # fmt: skip
+BOMB = SCENARIO_HEAD + "description: {vi: &a [x, x, x, x, x, x, x, x, x], en: b}\n" + "".join(
+    f"x{k}: &{chr(98 + k)} [" + ", ".join([f"*{chr(97 + k)}"] * 9) + "]\n" for k in range(8))
+
+
+def simulate_with(tmp_path: Path, text: str) -> tuple[int, str]:
+    path = tmp_path / "s.yaml"
+    path.write_text(text, "utf-8")
+    return run("simulate", str(EXAMPLES / "survey.xlsx"), "--scenario", str(path), "--as-of",
+               "2025-06-30", "-o", str(tmp_path / "r.xlsx"))  # fmt: skip
+
+
+def test_hostile_scenarios_get_designed_errors(tmp_path: Path) -> None:
+    cases = {
+        "standard: [vn-2027]\n": "'standard' must be a text",
+        "standard: {a: 1}\n": "'standard' must be a text",
+        "indicators_off: 5\n": "'indicators_off' must be a list",
+        f"indicators_off: [{', '.join(INDICATORS)}]\n": "switches every indicator off",
+        "parameters: {min_area_per_person_m2: {2021-03-15: " + "9" * 400 + "}}\n":
+            "has more than 15 digits",
+    }  # fmt: skip
+    for extra, message in cases.items():
+        code, out = simulate_with(tmp_path, SCENARIO_HEAD + extra)
+        assert code == 2 and message in out and "Traceback" not in out, (extra[:40], out)
+
+
+def test_an_alias_bomb_is_refused_before_it_expands(tmp_path: Path) -> None:
+    assert len(BOMB.encode()) < 650
+    code, out = simulate_with(tmp_path, BOMB)
+    assert code == 2 and "too large once its aliases are expanded" in out, out
+
+
+def test_many_unknown_parameters_are_listed_up_to_a_limit(tmp_path: Path) -> None:
+    lines = [f"  p{i}: {{2021-03-15: 1}}" for i in range(20_000)]
+    code, out = simulate_with(tmp_path, SCENARIO_HEAD + "parameters:\n" + "\n".join(lines) + "\n")
+    assert code == 2 and "only the first 200 are listed" in out
+    assert out.count("unknown parameter 'p") == 200

@@ -10,8 +10,21 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import Problem, Text, say, suggest
-from engine.loader.yamlio import DuplicateKeyError, YDict, load_yaml
+from engine.loader.yamlio import DuplicateKeyError, YamlLimitError, YDict, load_yaml
 from engine.rulebook import Citation
+
+MAX_PROBLEMS = 200  # problems listed at most; the rest of a file's are not searched
+MAX_VALUE_DIGITS = 15  # a parameter's number, as a survey's (household_models.vocab.MAX_DIGITS)
+
+
+def yaml_problem(file: str, exc: BaseException) -> Problem:
+    """The problem of a YAML document that cannot be read (syntax, or a limit of its size)."""
+    if isinstance(exc, YamlLimitError):
+        return Problem(file, exc.line, say("yaml_too_large", detail=exc))
+    if isinstance(exc, OSError | UnicodeDecodeError):
+        return Problem(file, 0, say("file_unreadable", detail=exc))
+    mark = getattr(exc, "problem_mark", None)
+    return Problem(file, mark.line + 1 if mark is not None else 0, say("not_yaml", detail=exc))
 
 
 class Collector:
@@ -20,6 +33,7 @@ class Collector:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.problems: list[Problem] = []
+        self.more = 0
 
     def rel(self, path: Path) -> str:
         try:
@@ -27,7 +41,17 @@ class Collector:
         except ValueError:
             return str(path)
 
+    @property
+    def full(self) -> bool:
+        """Enough problems are listed: later ones are only counted (``more``)."""
+        return len(self.problems) >= MAX_PROBLEMS
+
     def add(self, file: str, line: int, message: str, suggestion: str = "") -> None:
+        if self.full:
+            self.more += 1
+            if self.more == 1:
+                self.problems.append(Problem(file, line, say("more_problems")))
+            return
         self.problems.append(Problem(file, line, message, suggestion))
 
     def read(self, path: Path) -> Any:
@@ -37,9 +61,7 @@ class Collector:
             self.add(self.rel(path), exc.line, say("duplicate_key", key=exc.key),
                      say("duplicate_key.fix", first=exc.first))  # fmt: skip
         except Exception as exc:  # yaml syntax errors carry their own position
-            mark = getattr(exc, "problem_mark", None)
-            line = mark.line + 1 if mark is not None else 0
-            self.add(self.rel(path), line, say("not_yaml", detail=exc))
+            self.problems.append(yaml_problem(self.rel(path), exc))
         return None
 
     def keys(self, obj: Any, file: str, required: tuple[str, ...], optional: tuple[str, ...],
@@ -107,6 +129,10 @@ def check_scalar(ctx: Collector, file: str, line: int, name: str, ptype: str, va
         ctx.add(file, line, say("not_integer", name=name, value=repr(value)))
     elif ptype == "number" and (isinstance(value, bool) or not isinstance(value, int | float)):
         ctx.add(file, line, say("not_number", name=name, value=repr(value)))
+    elif ptype in ("integer", "number") and not (abs(value) < 10**MAX_VALUE_DIGITS):
+        shown = f"{str(value)[:20]}…" if len(str(value)) > 20 else str(value)
+        ctx.add(file, line, say("value_too_large", name=name, value=shown,
+                                digits=MAX_VALUE_DIGITS))  # fmt: skip
     elif ptype == "codes":
         if not isinstance(value, list):
             ctx.add(file, line, say("codes_is_list", name=name))

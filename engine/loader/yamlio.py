@@ -33,8 +33,51 @@ class DuplicateKeyError(Finding):
         self.first = first
 
 
+# Limits of a YAML document (rulebook, scenario, golden file), checked before it is built:
+# aliases can make a few hundred bytes expand to billions of nodes ("billion laughs").
+MAX_YAML_NODES = 200_000  # nodes once every alias is expanded
+MAX_YAML_DEPTH = 64  # nesting of mappings and lists
+
+
+class YamlLimitError(Finding):  # noqa: N818 - recorded as a problem of the file
+    def __init__(self, what: str, limit: int, line: int) -> None:
+        super().__init__(f"the document is too large once expanded: {what} (at most {limit})")
+        self.line = line
+
+
 class _Loader(yaml.SafeLoader):
-    pass
+    def compose_document(self) -> Any:
+        node = super().compose_document()
+        _check_size(node)
+        return node
+
+
+def _check_size(root: Any) -> None:
+    """Expanded node count and depth of a composed document, aliases counted each time."""
+    sizes: dict[int, tuple[int, int]] = {}
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if key in sizes and not done:
+            continue
+        children: list[Any] = []
+        if isinstance(node, SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, MappingNode):
+            children = [n for pair in node.value for n in pair]
+        if not done:
+            stack.append((node, True))
+            stack.extend((c, False) for c in children if id(c) not in sizes)
+            continue
+        size = 1 + sum(sizes[id(c)][0] for c in children)
+        depth = 1 + max((sizes[id(c)][1] for c in children), default=0)
+        if size > MAX_YAML_NODES:
+            raise YamlLimitError(f"{size:,} nodes", MAX_YAML_NODES, node.start_mark.line + 1)
+        if depth > MAX_YAML_DEPTH:
+            raise YamlLimitError(f"{depth} levels of nesting", MAX_YAML_DEPTH,
+                                 node.start_mark.line + 1)  # fmt: skip
+        sizes[key] = (size, depth)
 
 
 def _construct_mapping(loader: _Loader, node: MappingNode) -> YDict:

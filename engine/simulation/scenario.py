@@ -40,7 +40,7 @@ import yaml
 
 from engine.errors import Problem, ScenarioError, Text, say, suggest
 from engine.loader.checker import Checker
-from engine.loader.problems import Collector, bilingual, check_scalar, freeze
+from engine.loader.problems import Collector, bilingual, check_scalar, freeze, yaml_problem
 from engine.loader.tableproof import check_classification_table
 from engine.loader.yamlio import YDict, load_yaml
 from engine.rulebook import (
@@ -112,6 +112,8 @@ class Scenario:
             if not version.start <= as_of <= version.end:
                 when = version.start
         resolved = overlay.resolve(when)
+        if not resolved.indicators:
+            raise ScenarioError([Problem(self.file, 0, say("every_indicator_off"))])
         missing = [o.name for o in self.overrides if o.name not in resolved.params]
         if missing:
             raise ScenarioError([Problem(self.file, 0, say("scenario_param_not_in_force",
@@ -177,15 +179,23 @@ def scenario_from_text(text: str, file: str, book: Rulebook) -> Scenario:
     try:
         data = load_yaml(text)
     except Exception as exc:  # yaml syntax errors carry their own position
-        mark = getattr(exc, "problem_mark", None)
-        raise ScenarioError([Problem(file, mark.line + 1 if mark else 0,
-                                     say("not_yaml", detail=exc))]) from exc  # fmt: skip
+        raise ScenarioError([yaml_problem(file, exc)]) from exc
     if not ctx.keys(data, file, ("id", "label"),
                     ("description", "standard", "parameters", "indicators_off",
                      "indicators_add"), say("what.scenario")):  # fmt: skip
         raise ScenarioError(ctx.problems)
     sid = str(data["id"])
     standard = data.get("standard")
+    for key, kind, ok in (("id", "text", isinstance(data["id"], str | int)),
+                          ("standard", "text", standard is None or isinstance(standard, str)),
+                          ("indicators_off", "list",
+                           isinstance(data.get("indicators_off") or [], list)),
+                          ("parameters", "mapping", isinstance(data.get("parameters") or {}, dict))):  # fmt: skip
+        if not ok:
+            ctx.add(file, data.line_of(key), say("scenario_type", key=key,
+                                                 kind=say(f"what.kind_{kind}")))  # fmt: skip
+    if ctx.problems:
+        raise ScenarioError(ctx.problems)
     if standard is not None and standard not in {v.id for v in book.versions}:
         ctx.add(file, data.line_of("standard"), say("unknown_standard", standard=standard),
                 _hint(str(standard), [v.id for v in book.versions]))  # fmt: skip
@@ -193,6 +203,8 @@ def scenario_from_text(text: str, file: str, book: Rulebook) -> Scenario:
     extras = _extra_indicators(ctx, file, sid, data.get("indicators_add"), book)
     off = tuple(str(x) for x in (data.get("indicators_off") or ()))
     known = [r.id for r in book.indicators]
+    if known and set(known) <= set(off) and not extras:
+        ctx.add(file, data.line_of("indicators_off"), say("every_indicator_off"))
     for ind in off:
         if ind not in known:
             ctx.add(file, data.line_of("indicators_off"), say("unknown_indicator", id=ind),
@@ -216,6 +228,9 @@ def _overrides(ctx: Collector, file: str, sid: str, section: Any, book: Rulebook
     out: list[Override] = []
     for full, dated in section.items():
         line = section.line_of(full)
+        if ctx.full:  # enough problems to act on: the rest are counted, not searched
+            ctx.add(file, line, "")
+            continue
         name, _, key = str(full).partition(".")
         param = book.params.get(name)
         if param is None:
