@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import json
 from pathlib import Path
 
 import click
@@ -16,7 +15,7 @@ from engine.errors import CheckFailed, TraceError
 from engine.files import check_target, write_text
 from engine.trace.build import build_trace, to_json
 from engine.trace.render import render_text, render_trace_html
-from engine.trace.replay import replay
+from engine.trace.replay import MAX_TRACE_BYTES, read_trace, replay
 from household_models import parse_batch, read_survey
 
 
@@ -71,13 +70,13 @@ def explain_cmd(inputs: tuple[Path, ...], household_id: str | None, as_of: dt.da
 def _replay(path: Path, rules_dir: Path | None) -> None:
     book = rulebook(rules_dir)
     try:
+        if path.stat().st_size > MAX_TRACE_BYTES:
+            raise TraceError("trace_unreadable", path=path,
+                             detail=f"larger than {MAX_TRACE_BYTES:,} bytes")  # fmt: skip
         recorded = path.read_text("utf-8")
-        trace = json.loads(recorded)
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         raise TraceError("trace_unreadable", path=path, detail=exc) from None
-    if not isinstance(trace, dict):
-        raise TraceError("trace_not_a_trace", schema="giamngheo.trace/1", found=type(trace).__name__)
-    again = replay(trace, book)
+    again = replay(read_trace(recorded, str(path)), book)
     if again == recorded:
         click.echo(word("identical", path=path, bytes=len(recorded.encode())))
         return

@@ -137,3 +137,40 @@ def test_many_unknown_parameters_are_listed_up_to_a_limit(tmp_path: Path) -> Non
     code, out = simulate_with(tmp_path, SCENARIO_HEAD + "parameters:\n" + "\n".join(lines) + "\n")
     assert code == 2 and "only the first 200 are listed" in out
     assert out.count("unknown parameter 'p") == 200
+
+
+# -- traces --------------------------------------------------------------------------------------
+
+
+def test_hostile_traces_get_designed_errors(tmp_path: Path) -> None:
+    import json
+
+    good = tmp_path / "t.json"
+    code, out = run("explain", str(EXAMPLES / "survey.xlsx"), "--household", "HY-001", "--as-of",
+                    "2025-06-30", "--format", "json", "-o", str(good))  # fmt: skip
+    assert code == 0, out
+    trace = json.loads(good.read_text("utf-8"))
+
+    def variant(change: object) -> str:
+        t = json.loads(json.dumps(trace))
+        if callable(change):
+            change(t)
+            return json.dumps(t)
+        return json.dumps(change)
+
+    cases = {
+        "as_of number": (variant(lambda t: t.update(as_of=20250630)), "is not of type 'string'"),
+        "id number": (variant(lambda t: t.update(household_id=1)), "is not of type 'string'"),
+        "members object": (variant(lambda t: t["input"].update(members={"a": 1})),
+                           "is not of type 'array'"),
+        "huge income": (variant(lambda t: t["input"]["household"].update(
+            income_per_capita_vnd=int("9" * 400))), "edited"),
+        "null": ("null", "not a giamngheo.trace/1 trace"),
+        "list": ("[1, 2]", "not a giamngheo.trace/1 trace"),
+        "deep": ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+    }  # fmt: skip
+    for name, (text, message) in cases.items():
+        path = tmp_path / f"{name}.json"
+        path.write_text(text, "utf-8")
+        code, out = run("explain", "--replay", str(path))
+        assert code == 2 and message in out and "Traceback" not in out, (name, out)

@@ -11,7 +11,7 @@ import pandas as pd
 
 from engine.errors import TraceError
 from engine.rulebook import Rulebook
-from engine.trace.build import TRACE_SCHEMA, build_trace, to_json
+from engine.trace.build import SCHEMA_PATH, TRACE_SCHEMA, build_trace, to_json
 from engine.trace.inputs import input_hash
 from household_models.parse import parse_batch
 from household_models.readers import RawBatch, SourceTable
@@ -28,6 +28,38 @@ def _frames_from_input(inputs: dict[str, Any], household_id: str) -> RawBatch:
                             for m in inputs["members"]], dtype=object)  # fmt: skip
     return RawBatch(SourceTable(hh, "trace", "household", 1),
                     SourceTable(members, "trace", "members", 1))  # fmt: skip
+
+
+MAX_TRACE_BYTES = 20_000_000  # a trace of one household is well under 1 MB
+
+
+def read_trace(text: str, path: str) -> dict[str, Any]:
+    """A trace file's JSON, refused with a designed error when it is too large, too deep, not
+    JSON, or not of the trace schema (checked before anything is replayed)."""
+    import json
+
+    import jsonschema
+
+    if len(text) > MAX_TRACE_BYTES:
+        raise TraceError("trace_unreadable", path=path,
+                         detail=f"larger than {MAX_TRACE_BYTES:,} bytes")  # fmt: skip
+    try:
+        trace = json.loads(text)
+    except RecursionError:
+        raise TraceError("trace_unreadable", path=path, detail="nested too deeply") from None
+    except ValueError as exc:
+        raise TraceError("trace_unreadable", path=path, detail=exc) from None
+    if not isinstance(trace, dict) or trace.get("schema") != TRACE_SCHEMA:
+        found = trace.get("schema") if isinstance(trace, dict) else type(trace).__name__
+        raise TraceError("trace_not_a_trace", schema=TRACE_SCHEMA, found=repr(found))
+    schema = json.loads(SCHEMA_PATH.read_text("utf-8"))
+    error = next(iter(jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.FormatChecker()).iter_errors(trace)), None)  # fmt: skip
+    if error is not None:
+        where = "/".join(str(p) for p in error.path) or "(top)"
+        raise TraceError("trace_unreadable", path=path,
+                         detail=f"{where}: {error.message[:200]}")  # fmt: skip
+    return trace
 
 
 def replay(trace: dict[str, Any], book: Rulebook) -> str:
