@@ -11,6 +11,7 @@ import io
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -18,6 +19,11 @@ from engine.errors import SurveyReadError
 from household_models.schema import HOUSEHOLD_SPECS, MEMBER_SPECS
 from household_models.sheets import Note, layout, merged_ranges
 from household_models.vocab import header_key, match_key, messages, value_key
+
+# Limits of an input, checked before it is read (docs/input-format.md).
+MAX_INPUT_BYTES = 2_000_000_000  # one input file
+MAX_COLUMNS = 1_000  # columns of one table
+MAX_SHEET_BYTES = 1_000_000_000  # one worksheet once decompressed (a zip bomb is refused)
 
 HOUSEHOLD_SHEETS = ("households", "ho", "hộ")
 MEMBER_SHEETS = ("members", "thanh_vien", "thành viên", "thanh vien", "thành_viên")
@@ -59,6 +65,10 @@ def read_csv(path: Path, name: str | None = None) -> SourceTable:
     text = _decode(path)
     first_line = text.split("\n", 1)[0]
     sep = ";" if first_line.count(";") > first_line.count(",") else ","
+    if first_line.count(sep) >= MAX_COLUMNS:
+        raise SurveyReadError(path, f"dòng tiêu đề có hơn {MAX_COLUMNS:,} cột; kiểm tra dấu "
+                              "phân cách.", f"the header row has more than {MAX_COLUMNS:,} "
+                              "columns; check the delimiter.")  # fmt: skip
     try:
         frame = pd.read_csv(
             io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, quoting=csv.QUOTE_MINIMAL
@@ -75,9 +85,36 @@ def read_csv(path: Path, name: str | None = None) -> SourceTable:
     return SourceTable(frame, name or path.name, "", 2)
 
 
-def read_parquet(path: Path, name: str | None = None) -> SourceTable:
+def parquet_file(path: Path) -> Any:
+    """A Parquet file opened for reading, its columns checked: one value per cell, no lists or
+    structures, at most MAX_COLUMNS."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     try:
-        frame = pd.read_parquet(path)
+        file = pq.ParquetFile(path)
+        schema = file.schema_arrow
+    except Exception as exc:  # pyarrow raises several types for a damaged file
+        raise SurveyReadError(
+            path, f"không đọc được tệp Parquet ({exc}).", f"cannot read the Parquet file ({exc})."
+        ) from None
+    if len(schema.names) > MAX_COLUMNS:
+        raise SurveyReadError(path, f"có {len(schema.names):,} cột, nhiều hơn {MAX_COLUMNS:,}.",
+                              f"it has {len(schema.names):,} columns, more than {MAX_COLUMNS:,}.")  # fmt: skip
+    nested = [f.name for f in schema if pa.types.is_nested(f.type)]
+    if nested:
+        listed = ", ".join(nested)
+        raise SurveyReadError(path, f"các cột {listed} chứa danh sách hoặc cấu trúc; mỗi ô chỉ một "
+                              "giá trị (danh sách mã viết cách nhau bằng ';').",
+                              f"the columns {listed} hold lists or structures; each cell holds "
+                              "one value (a list of codes is written separated by ';').")  # fmt: skip
+    return file
+
+
+def read_parquet(path: Path, name: str | None = None) -> SourceTable:
+    file = parquet_file(path)
+    try:
+        frame = file.read().to_pandas()
     except Exception as exc:  # pyarrow raises several types for a damaged file
         raise SurveyReadError(
             path, f"không đọc được tệp Parquet ({exc}).", f"cannot read the Parquet file ({exc})."
@@ -115,17 +152,38 @@ def check_headers(header: list[str], where: str) -> None:
                               text["en"].format(value=listed))  # fmt: skip
 
 
+def _damaged(path: Path, exc: BaseException) -> SurveyReadError:
+    return SurveyReadError(path, f"không mở được sổ Excel, tệp bị hỏng ({exc}). Lưu lại bằng định "
+                           "dạng .xlsx.", f"cannot open the workbook: it is damaged ({exc}). Save "
+                           "it again as .xlsx.")  # fmt: skip
+
+
 def read_workbook(path: Path) -> RawBatch:
-    import openpyxl
+    """The two sheets of a workbook; a damaged or oversized workbook is a designed error."""
+    import zlib
+    from xml.etree.ElementTree import ParseError
 
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
-        raise SurveyReadError(
-            path,
-            f"không mở được sổ Excel ({exc}). Lưu lại bằng định dạng .xlsx.",
-            f"cannot open the workbook ({exc}). Save it again as .xlsx.",
-        ) from None
+        with zipfile.ZipFile(path) as archive:
+            big = [i for i in archive.infolist() if i.file_size > MAX_SHEET_BYTES]
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise _damaged(path, exc) from None
+    if big:
+        raise SurveyReadError(path, f"một trang khi giải nén lớn hơn {MAX_SHEET_BYTES:,} byte; "
+                              "hãy ghi ra .csv hoặc .parquet.", f"a sheet is larger than "
+                              f"{MAX_SHEET_BYTES:,} bytes once decompressed; write .csv or "
+                              ".parquet instead.")  # fmt: skip
+    try:
+        return _read_workbook(path)
+    except (zipfile.BadZipFile, zlib.error, ParseError, EOFError, KeyError, ValueError,
+            TypeError, IndexError) as exc:  # fmt: skip
+        raise _damaged(path, exc) from None
+
+
+def _read_workbook(path: Path) -> RawBatch:
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     names = {value_key(n): n for n in wb.sheetnames}
     found: dict[str, str] = {}
     for role, candidates in (("households", HOUSEHOLD_SHEETS), ("members", MEMBER_SHEETS)):
@@ -160,6 +218,17 @@ def read_survey(paths: list[Path]) -> RawBatch:
     for p in paths:
         if not p.exists():
             raise SurveyReadError(p, "không tìm thấy tệp.", "file not found.")
+        if p.is_dir():
+            raise SurveyReadError(p, "đây là một thư mục, không phải tệp.", "it is a folder, not a "
+                                  "file.")  # fmt: skip
+        if not p.is_file():
+            raise SurveyReadError(p, "không phải một tệp thường (thiết bị, ống dẫn).",
+                                  "it is not a regular file (a device or a pipe).")  # fmt: skip
+        if p.stat().st_size > MAX_INPUT_BYTES:
+            raise SurveyReadError(p, f"tệp lớn hơn {MAX_INPUT_BYTES:,} byte; hãy chia nhỏ (Parquet "
+                                  "với --chunk-size).", f"the file is larger than "
+                                  f"{MAX_INPUT_BYTES:,} bytes; split it (Parquet with "
+                                  "--chunk-size).")  # fmt: skip
     suffixes = {p.suffix.lower() for p in paths}
     if len(paths) == 1 and suffixes <= {".xlsx", ".xlsm"}:
         return read_workbook(paths[0])

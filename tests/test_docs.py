@@ -97,3 +97,18 @@ def test_every_readme_command_runs_as_written(tmp_path: Path, monkeypatch: Any) 
         assert code == 0, (line, out)
     for block in re.findall(r"```python\n(.*?)```", readme, re.S):
         exec(compile(block, "README.md", "exec"), {})  # noqa: S102 - the README's own example
+
+
+def test_every_limit_is_documented_with_its_value() -> None:
+    from engine.loader import problems, yamlio
+    from engine.trace import replay
+    from household_models import readers, vocab
+
+    text = (DOCS / "input-format.md").read_text("utf-8")
+    for module, name in ((readers, "MAX_INPUT_BYTES"), (readers, "MAX_COLUMNS"),
+                         (readers, "MAX_SHEET_BYTES"), (vocab, "MAX_DIGITS"),
+                         (problems, "MAX_VALUE_DIGITS"), (yamlio, "MAX_YAML_NODES"),
+                         (yamlio, "MAX_YAML_DEPTH"), (replay, "MAX_TRACE_BYTES"),
+                         (problems, "MAX_PROBLEMS")):  # fmt: skip
+        value = f"{getattr(module, name):,}"
+        assert re.search(rf"\| `{name}` \| {re.escape(value)} ", text), name

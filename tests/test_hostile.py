@@ -174,3 +174,76 @@ def test_hostile_traces_get_designed_errors(tmp_path: Path) -> None:
         path.write_text(text, "utf-8")
         code, out = run("explain", "--replay", str(path))
         assert code == 2 and message in out and "Traceback" not in out, (name, out)
+
+
+# -- files ---------------------------------------------------------------------------------------
+
+
+def classify_files(tmp_path: Path, *inputs: Path | str, extra: tuple[str, ...] = ()
+                   ) -> tuple[int, str]:  # fmt: skip
+    return run("classify", *map(str, inputs), "-o", str(tmp_path / "out" / "r.csv"), "--as-of",
+               "2025-06-30", *extra)  # fmt: skip
+
+
+def rewrite_zip(source: Path, target: Path, change: object) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = change(data)  # type: ignore[operator]
+            dst.writestr(info.filename, data)
+    return target
+
+
+def test_hostile_files_get_designed_errors(tmp_path: Path, monkeypatch: object) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    members = EXAMPLES / "members.csv"
+    folder = tmp_path / "a folder.csv"
+    folder.mkdir()
+    zero = tmp_path / "zero.csv"
+    zero.symlink_to("/dev/zero")
+    commas = tmp_path / "commas.csv"
+    commas.write_text("," * 2000 + "\n", "utf-8")
+    truncated = rewrite_zip(EXAMPLES / "survey.xlsx", tmp_path / "half.xlsx",
+                            lambda d: d[: len(d) // 2])  # fmt: skip
+    damaged = tmp_path / "damaged.xlsx"
+    data = bytearray((EXAMPLES / "survey.xlsx").read_bytes())
+    start = data.find(b"xl/worksheets/sheet1.xml") + 100
+    data[start : start + 80] = b"\x00" * 80
+    damaged.write_bytes(bytes(data))
+    lists = tmp_path / "lists.parquet"
+    pq.write_table(pa.table({"mã hộ": ["A"], "x": [["a", "b"]]}), lists)
+    people = tmp_path / "people.parquet"
+    pq.write_table(pa.table({"mã hộ": ["A"], "stt": [1]}), people)
+    empty = tmp_path / "empty.parquet"
+    empty.write_bytes(b"")
+    cut = tmp_path / "cut.parquet"
+    cut.write_bytes(people.read_bytes()[:40])
+    cases = [
+        ((folder, members), (), "it is a folder"),
+        ((zero, members), (), "not a regular file"),
+        ((commas, members), (), "more than 1,000 columns"),
+        ((truncated,), (), "it is damaged"),
+        ((lists, people), (), "hold lists or structures"),
+        ((empty, people), ("--chunk-size", "1000"), "cannot read the Parquet file"),
+        ((cut, people), ("--chunk-size", "1000"), "cannot read the Parquet file"),
+        ((tmp_path / "none.parquet", people), ("--chunk-size", "1000"), "file not found"),
+        ((EXAMPLES / "households.csv", people), ("--chunk-size", "1000"), "needs a households"),
+    ]
+    if damaged.read_bytes() != (EXAMPLES / "survey.xlsx").read_bytes():
+        cases.append(((damaged,), (), "cannot open the workbook"))
+    for inputs, extra, message in cases:
+        code, out = classify_files(tmp_path, *inputs, extra=extra)
+        assert code == 2 and message in out and "Traceback" not in out, (inputs, out)
+
+
+def test_a_sheet_larger_than_the_limit_once_decompressed(tmp_path: Path, monkeypatch: object) -> None:
+    from household_models import readers
+
+    monkeypatch.setattr(readers, "MAX_SHEET_BYTES", 1_000)  # type: ignore[attr-defined]
+    code, out = classify_files(tmp_path, EXAMPLES / "survey.xlsx")
+    assert code == 2 and "larger than 1,000 bytes once decompressed" in out, out

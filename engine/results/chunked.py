@@ -28,7 +28,7 @@ from engine.results.outputs import output_paths
 from engine.results.summaries import department_summary, summary_table
 from engine.rulebook import Rulebook
 from household_models.parse import NOTE_CODES, parse_batch
-from household_models.readers import RawBatch, SourceTable, is_members_table
+from household_models.readers import RawBatch, SourceTable, is_members_table, parquet_file
 from household_models.schema import HOUSEHOLD_SPECS, MEMBER_SPECS
 from household_models.vocab import header_key
 
@@ -45,7 +45,10 @@ def classify_chunked(paths: list[Path], output: Path, book: Rulebook, as_of: dt.
     if len(paths) != 2 or {p.suffix.lower() for p in paths} - {".parquet", ".pq"}:
         raise SurveyReadError(" ".join(map(str, paths)), "chia nhóm chỉ dùng cho cặp tệp Parquet.",
                               "--chunk-size needs a households and a members Parquet file.")  # fmt: skip
-    files = [pq.ParquetFile(p) for p in paths]
+    for p in paths:
+        if not p.is_file():
+            raise SurveyReadError(p, "không tìm thấy tệp.", "file not found.")
+    files = [parquet_file(p) for p in paths]
     names = [f.schema_arrow.names for f in files]
     probes = [SourceTable(pd.DataFrame(columns=n), p.name, "", 1) for n, p in zip(names, paths, strict=True)]
     if is_members_table(probes[0]):
