@@ -8,6 +8,7 @@ No bad input, rulebook, scenario or output ends in a traceback.
 
 from __future__ import annotations
 
+import signal
 from typing import Any
 
 import click
@@ -47,5 +48,16 @@ for command in (classify_cmd, explain_cmd, simulate_cmd, sample_cmd, rules_group
     main.add_command(command)
 
 
-if __name__ == "__main__":  # pragma: no cover
+def _terminate(signum: int, _frame: object) -> None:
+    """SIGTERM ends the run like Ctrl+C: temporary files are removed on the way out."""
+    raise SystemExit(128 + signum)
+
+
+def run() -> None:
+    """The console entry point: the command group with SIGTERM handled."""
+    signal.signal(signal.SIGTERM, _terminate)
     main()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    run()

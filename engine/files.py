@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import suppress
@@ -84,7 +86,9 @@ def _failed(path: Path, exc: BaseException) -> OutputError:
 
 
 def check_target(path: Path, inputs: Iterable[Path] = ()) -> None:
-    """Refuse, before any work, an output that is a directory or one of the inputs."""
+    """Refuse, before any work, an output that is a directory or one of the inputs, or whose
+    folder cannot be written (a probe file is created there and removed); finish what a killed
+    run left in that folder."""
     if path.is_dir():
         raise _failed(path, IsADirectoryError(path))
     for source in inputs:
@@ -93,6 +97,8 @@ def check_target(path: Path, inputs: Iterable[Path] = ()) -> None:
                 raise InputError("output_is_input", path=path)
         if path.resolve() == source.resolve():
             raise InputError("output_is_input", path=path)
+    recover(path.parent, [path.name])
+    _staged(path, lambda tmp: None).unlink()
 
 
 def _staged(path: Path, write: Callable[[Path], None]) -> Path:
@@ -116,17 +122,88 @@ def _staged(path: Path, write: Callable[[Path], None]) -> Path:
         raise
 
 
+JOURNAL_SUFFIX = ".commit"
+
+
+def _journal_path(target: Path) -> Path:
+    return target.parent / f".{target.name}{JOURNAL_SUFFIX}"
+
+
 def _commit(staged: list[tuple[Path, Path]]) -> list[Path]:
-    """Rename every staged file onto its target (all written already)."""
+    """Move every staged file (all complete) onto its target, as one unit.
+
+    A journal naming the moves is written first (atomically); the moves follow, with SIGTERM
+    held back; the journal goes last. A run killed in between leaves the journal, and the next
+    writer in that folder (``recover``) finishes the moves: the targets hold the whole old set
+    or, once recovered, the whole new set, never a mix."""
+    journal = _journal_path(staged[0][1])
     try:
-        for tmp, target in staged:
-            os.replace(tmp, target)
+        tmp_journal = journal.with_name(journal.name + ".tmp")
+        tmp_journal.write_text(json.dumps([[str(t), str(p)] for t, p in staged]), "utf-8")
+        os.replace(tmp_journal, journal)
+        with _held_signals():
+            for tmp, target in staged:
+                os.replace(tmp, target)
+            journal.unlink()
     except OSError as exc:
         for tmp, _ in staged:
             with suppress(FileNotFoundError):
                 tmp.unlink()
-        raise _failed(target, exc) from None
+        with suppress(FileNotFoundError):
+            journal.unlink()
+        raise _failed(staged[0][1], exc) from None
     return [target for _, target in staged]
+
+
+def recover(folder: Path, names: Iterable[str] = ()) -> None:
+    """Finish the moves of a commit that was killed (its journal is still there), then remove
+    the temporary files a killed writer left for the targets ``names`` in ``folder``."""
+    if not folder.is_dir():
+        return
+    for journal in folder.glob(f".*{JOURNAL_SUFFIX}"):
+        try:
+            moves = json.loads(journal.read_text("utf-8"))
+            for tmp, target in moves:
+                if Path(tmp).exists():
+                    os.replace(tmp, target)
+            journal.unlink()
+        except (OSError, ValueError):
+            continue
+    for name in names:
+        for stale in folder.glob(f".{glob_escape(name)}.*.tmp"):
+            with suppress(OSError):
+                if stale.is_dir():
+                    shutil.rmtree(stale)
+                else:
+                    stale.unlink()
+
+
+def glob_escape(name: str) -> str:
+    return re.sub(r"([*?\[])", r"[\1]", name)
+
+
+_PENDING: list[int] = []
+
+
+class _held_signals:  # noqa: N801 - used as a context manager
+    """Hold SIGTERM back while files are moved into place; deliver it after."""
+
+    def __enter__(self) -> None:
+        import signal
+        import threading
+
+        self.previous = None
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGTERM, lambda s, f: _PENDING.append(s))
+
+    def __exit__(self, *exc: object) -> None:
+        import signal
+
+        if self.previous is not None:
+            signal.signal(signal.SIGTERM, self.previous)
+            if _PENDING:
+                _PENDING.clear()
+                signal.raise_signal(signal.SIGTERM)
 
 
 def for_parquet(frame: pd.DataFrame) -> pd.DataFrame:

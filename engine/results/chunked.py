@@ -74,7 +74,11 @@ def classify_chunked(paths: list[Path], output: Path, book: Rulebook, as_of: dt.
     n_chunks = max(1, -(-n // chunk_size))
     appenders = {name: TableAppender(path) for name, path in targets.items()
                  if name not in ("summary", "departments")}  # fmt: skip
-    with tempfile.TemporaryDirectory() as tmp:
+    output.parent.mkdir(parents=True, exist_ok=True)
+    # The members of each chunk wait beside the output (removed at the end, or by the next run
+    # in this folder if this one is killed), never in the system's temporary folder.
+    with tempfile.TemporaryDirectory(prefix=f".{output.name}.", suffix=".tmp",
+                                     dir=output.parent) as tmp:  # fmt: skip
         # Stream the members into one file per chunk, keeping their row numbers.
         writers: dict[int, pq.ParquetWriter] = {}
         row = 0
