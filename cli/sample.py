@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from cli.console import word
+from cli.console import console, word
 from engine.errors import OutputError
-from engine.files import EXCEL_MAX_ROWS, check_target, write_tables
-from engine.synthetic import PROVINCE_2025, generate, plan_districts
+from engine.files import EXCEL_MAX_ROWS, TableAppender, check_target, write_tables
+from engine.synthetic import PART_SIZE, PROVINCE_2025, generate, generate_parts, plan_districts
 
 # Members per household in the synthetic population, on average: a workbook whose members sheet
 # would pass Excel's row limit is refused before anything is drawn (the writer checks again).
@@ -48,13 +49,28 @@ def sample_cmd(output: Path, households: int | None, province: bool, seed: int, 
     n = households if households is not None else sum(d.households for d in plan_districts(year))
     if suffix == ".xlsx" and n * MEAN_MEMBERS > EXCEL_MAX_ROWS:
         raise OutputError("output_too_many_rows", path=output)
-    hh, mem = generate(None if province else households, year=year, seed=seed, noise=noise)
     if suffix == ".xlsx":
+        hh, mem = generate(None if province else households, year=year, seed=seed, noise=noise)
         written = write_tables({"households": hh, "members": mem}, output, workbook=True)
-    else:
-        written = write_tables({"households": hh, "members": mem}, output,
-                               paths={"households": output, "members": members})  # fmt: skip
-    click.echo(word("sampled", households=len(hh), members=len(mem), year=str(year), seed=seed))
+        counts = (len(hh), len(mem))
+    else:  # drawn and written in parts: constant memory whatever the size
+        appenders = {"households": TableAppender(output), "members": TableAppender(members)}
+        counts = (0, 0)
+        try:
+            with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                          console=console(), transient=True, disable=n <= PART_SIZE) as bar:  # fmt: skip
+                task = bar.add_task(word("sampling"), total=n)
+                for hh, mem in generate_parts(n, year=year, seed=seed, noise=noise):
+                    appenders["households"].add(hh)
+                    appenders["members"].add(mem)
+                    counts = (counts[0] + len(hh), counts[1] + len(mem))
+                    bar.update(task, completed=counts[0])
+        except BaseException:
+            for a in appenders.values():
+                a.abort()
+            raise
+        written = TableAppender.commit(appenders.values())
+    click.echo(word("sampled", households=counts[0], members=counts[1], year=str(year), seed=seed))
     for path in written:
         click.echo(word("written", path=path))
     inputs = " ".join(str(p) for p in written)

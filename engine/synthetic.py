@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -85,7 +86,7 @@ def _allocate(total: int, weights: npt.NDArray[np.float64]) -> npt.NDArray[np.in
 
 
 def generate(households: int | None = None, *, year: int = 2025, seed: int = 1,
-             noise: float = 0.002, data_dir: Path | None = None
+             noise: float = 0.002, data_dir: Path | None = None, first_id: int = 1
              ) -> tuple[pd.DataFrame, pd.DataFrame]:  # fmt: skip
     """Households and members frames (canonical column names). ``households=None`` gives the
     plan's count for ``year`` (the full province for 2025: 418,246)."""
@@ -157,7 +158,8 @@ def generate(households: int | None = None, *, year: int = 2025, seed: int = 1,
     devices = where(dep["information.devices"], "",
                        rng.choice(["tv;smartphone", "smartphone", "tv", "tv;laptop;smartphone"], n,
                                   p=[0.55, 0.2, 0.1, 0.15]))  # fmt: skip
-    ids = np.char.add("HY-", np.char.zfill(np.arange(1, n + 1).astype(str), 6)).astype(object)
+    numbers = np.arange(first_id, first_id + n).astype(str)
+    ids = np.char.add("HY-", np.char.zfill(numbers, 6)).astype(object)
     causes = np.full(n, "", dtype=object)
     listed = np.flatnonzero(small)
     first = rng.choice(len(CAUSES), len(listed), p=CAUSE_WEIGHTS)
@@ -290,3 +292,21 @@ def _noise(rng: np.random.Generator, hh: pd.DataFrame, mem: pd.DataFrame,
     extra = pd.DataFrame({"household_id": [f"{x}-X" for x in orphans], "member_no": 1,
                           "sex": "male", "age": 30, "health_insurance": True})  # fmt: skip
     return hh, pd.concat([mem, extra], ignore_index=True)
+
+
+PART_SIZE = 250_000  # households drawn at a time by ``generate_parts``
+
+
+def generate_parts(households: int, *, year: int = 2025, seed: int = 1, noise: float = 0.002,
+                   part_size: int | None = None
+                   ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:  # fmt: skip
+    """The same population drawn in parts of ``part_size`` households (constant memory for a
+    batch of any size): part k uses the seed ``seed * 1_000_003 + k`` and continues the ids.
+    One part is exactly ``generate(households, seed=seed)``."""
+    size = part_size or PART_SIZE
+    if households <= size:
+        yield generate(households, year=year, seed=seed, noise=noise)
+        return
+    for k, start in enumerate(range(0, households, size)):
+        n = min(size, households - start)
+        yield generate(n, year=year, seed=seed * 1_000_003 + k, noise=noise, first_id=start + 1)

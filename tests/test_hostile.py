@@ -247,3 +247,21 @@ def test_a_sheet_larger_than_the_limit_once_decompressed(tmp_path: Path, monkeyp
     monkeypatch.setattr(readers, "MAX_SHEET_BYTES", 1_000)  # type: ignore[attr-defined]
     code, out = classify_files(tmp_path, EXAMPLES / "survey.xlsx")
     assert code == 2 and "larger than 1,000 bytes once decompressed" in out, out
+
+
+def test_a_large_sample_is_drawn_and_written_in_parts(tmp_path: Path, monkeypatch: object) -> None:
+    from engine import synthetic
+
+    monkeypatch.setattr(synthetic, "PART_SIZE", 1_000)  # type: ignore[attr-defined]
+    out = tmp_path / "s.parquet"
+    code, text = run("sample", "-o", str(out), "--households", "2500", "--seed", "3")
+    assert code == 0, text
+    hh = pd.read_parquet(out)
+    mem = pd.read_parquet(tmp_path / "s.members.parquet")
+    assert len(hh) == 2500 and hh["household_id"].is_unique
+    assert set(mem["household_id"]) - set(hh["household_id"]) <= {
+        x for x in mem["household_id"] if str(x).endswith("-X")}  # the noise's orphans
+    code, text = run("classify", str(out), str(tmp_path / "s.members.parquet"), "-o",
+                     str(tmp_path / "r.parquet"), "--as-of", "2025-06-30", "--verify", "0")  # fmt: skip
+    assert code == 0, text
+    assert len(pd.read_parquet(tmp_path / "r.parquet")) == 2500
