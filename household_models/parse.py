@@ -303,6 +303,12 @@ def _parse_table(
     member_nos = (
         table.frame[headers["member_no"]].to_numpy(dtype=object) if "member_no" in headers else None
     )
+    if table.bad_rows:
+        bad = np.array([p for p, _ in table.bad_rows], dtype=np.int64)
+        texts = [t for _, t in table.bad_rows]
+        errors.add(table, bad, "", texts, ["bad_row"] * len(texts),
+                   [format_message("bad_row", None, t) for t in texts], ids, member_nos)  # fmt: skip
+        invalid[bad] = True
     for spec in specs:
         if spec.name in parsed:
             _, pos, vals, codes, msgs = parsed[spec.name]

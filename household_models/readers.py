@@ -39,6 +39,7 @@ class SourceTable:
     sheet: str
     first_row: int  # the file's row number of frame's first data row (1-based)
     notes: list[Note] = field(default_factory=list)  # what the reader did (title rows, merges)
+    bad_rows: list[tuple[int, str]] = field(default_factory=list)  # rows not split into cells
 
 
 @dataclass
@@ -69,11 +70,16 @@ def read_csv(path: Path, name: str | None = None) -> SourceTable:
         raise SurveyReadError(path, f"dòng tiêu đề có hơn {MAX_COLUMNS:,} cột; kiểm tra dấu "
                               "phân cách.", f"the header row has more than {MAX_COLUMNS:,} "
                               "columns; check the delimiter.")  # fmt: skip
+    bad_rows: list[tuple[int, str]] = []
     try:
         frame = pd.read_csv(
             io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, quoting=csv.QUOTE_MINIMAL
         )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+    except pd.errors.ParserError:
+        # A row with more cells than the header (a comma inside an unquoted name): read row by
+        # row, keep every other row, and mark that one (its household becomes invalid).
+        frame, bad_rows = _rows_apart(path, text, sep)
+    except pd.errors.EmptyDataError as exc:
         raise SurveyReadError(
             path,
             f"không đọc được tệp CSV ({exc}). Kiểm tra dấu phân cách và dấu ngoặc kép.",
@@ -82,7 +88,34 @@ def read_csv(path: Path, name: str | None = None) -> SourceTable:
     header = next(csv.reader(io.StringIO(text), delimiter=sep), [])
     check_headers(header, name or path.name)
     frame.columns = [str(c) for c in frame.columns]
-    return SourceTable(frame, name or path.name, "", 2)
+    return SourceTable(frame, name or path.name, "", 2, bad_rows=bad_rows)
+
+
+def _rows_apart(path: Path, text: str, sep: str) -> tuple[pd.DataFrame, list[tuple[int, str]]]:
+    """The rows of a CSV one by one: a row with more cells than the header keeps only its id
+    cell (the household is then invalid) and is listed by its position."""
+    try:
+        rows = list(csv.reader(io.StringIO(text), delimiter=sep))
+    except csv.Error as exc:
+        raise SurveyReadError(
+            path,
+            f"không đọc được tệp CSV ({exc}). Kiểm tra dấu phân cách và dấu ngoặc kép.",
+            f"cannot parse the CSV ({exc}). Check the delimiter and the quotes.",
+        ) from None
+    header, body = rows[0], [r for r in rows[1:]]
+    ids = {match_key(s.name) for s in (*HOUSEHOLD_SPECS[:1], *MEMBER_SPECS[:2])} | {
+        match_key(s.vi) for s in (*HOUSEHOLD_SPECS[:1], *MEMBER_SPECS[:2])}  # fmt: skip
+    keep = [i for i, h in enumerate(header) if match_key(h) in ids]
+    width = len(header)
+    out, bad = [], []
+    for i, row in enumerate(body):
+        if len(row) > width:
+            bad.append((i, sep.join(row)[:120]))
+            row = [row[j] if j in keep else "" for j in range(width)]
+        out.append(row + [""] * (width - len(row)))
+    while out and not any(v.strip() for v in out[-1]):
+        out.pop()
+    return pd.DataFrame(out, columns=header, dtype=object), bad
 
 
 def parquet_file(path: Path) -> Any:

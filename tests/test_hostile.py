@@ -265,3 +265,26 @@ def test_a_large_sample_is_drawn_and_written_in_parts(tmp_path: Path, monkeypatc
                      str(tmp_path / "r.parquet"), "--as-of", "2025-06-30", "--verify", "0")  # fmt: skip
     assert code == 0, text
     assert len(pd.read_parquet(tmp_path / "r.parquet")) == 2500
+
+
+def test_a_stray_comma_in_one_name_keeps_the_other_households(tmp_path: Path) -> None:
+    lines = (EXAMPLES / "households.csv").read_text("utf-8-sig").split("\n")
+    assert lines[3].startswith("HY-003,")
+    first, name, rest = lines[3].split(",", 2)
+    lines[3] = ",".join([first, name + ", con", rest])  # an unquoted comma inside the name
+    (tmp_path / "h.csv").write_text("\n".join(lines), "utf-8")
+    code, out = run("classify", str(tmp_path / "h.csv"), str(EXAMPLES / "members.csv"), "-o",
+                    str(tmp_path / "r.csv"), "--as-of", "2025-06-30", "--verify", "0")  # fmt: skip
+    assert code == 0, out
+    results = pd.read_csv(tmp_path / "r.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert len(results) == 18
+    assert results.loc[results["mã hộ"] == "HY-003", "class"].iloc[0] == "invalid"
+    errors = pd.read_csv(tmp_path / "r.errors.csv", dtype=str, keep_default_na=False,
+                         encoding="utf-8-sig")  # fmt: skip
+    bad = errors[errors["code"] == "bad_row"]
+    assert list(bad["row"]) == ["4"] and list(bad["household_id"]) == ["HY-003"]
+    assert "comma without quotes" in bad["message_en"].iloc[0]
+    clean = pd.read_csv(EXAMPLES / "expected_results.csv", dtype=str, keep_default_na=False)
+    others = clean[clean["household_id"] != "HY-003"].set_index("household_id")["class"]
+    got = results.set_index("mã hộ")["class"]
+    assert all(got[h] == c for h, c in others.items())
