@@ -57,6 +57,7 @@ class ParsedBatch:
     raw_households: pd.DataFrame
     household_rows: npt.NDArray[np.int64]
     column_headers: dict[str, str] = field(default_factory=dict)
+    personal: frozenset[str] = frozenset()  # the names in the batch (masked wherever they stray)
 
     @property
     def n_households(self) -> int:
@@ -91,6 +92,7 @@ class ParsedBatch:
             raw_households=self.raw_households.iloc[[pos]].reset_index(drop=True),
             household_rows=self.household_rows[[pos]].copy(),
             column_headers=self.column_headers,
+            personal=self.personal,
         )
 
 
@@ -118,3 +120,29 @@ def encode(spec: ColumnSpec, values: list[Any]) -> tuple[npt.NDArray[Any], BoolA
     else:
         arr = np.array(values, dtype=object)
     return arr, missing.reshape(-1) if len(values) else np.zeros(0, dtype=bool)
+
+
+MASK = "***"
+MIN_MASKED = 3  # a name shorter than this is not searched for inside other text
+
+
+def personal_values(columns: list[Column]) -> frozenset[str]:
+    """The values of personal columns (names), as written, NFC and trimmed."""
+    out: set[str] = set()
+    for col in columns:
+        out.update(str(v).strip() for v, missing in zip(col.values, col.missing, strict=True)
+                   if not missing and str(v).strip())  # fmt: skip
+    return frozenset(out)
+
+
+def mask(text: str, personal: frozenset[str]) -> str:
+    """``text`` with every name of ``personal`` in it replaced by ``***``: the personal-data
+    rule holds by value too, for a name typed into another column."""
+    if not personal or not text:
+        return text
+    if text.strip() in personal:
+        return MASK
+    for name in sorted((n for n in personal if len(n) >= MIN_MASKED), key=len, reverse=True):
+        if name in text:
+            text = text.replace(name, MASK)
+    return text

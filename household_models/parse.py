@@ -16,7 +16,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from engine.errors import SurveyReadError, close_matches
-from household_models.batch import BoolArray, Column, ParsedBatch, encode
+from household_models.batch import BoolArray, Column, ParsedBatch, encode, mask, personal_values
 from household_models.columns import ColumnSpec
 from household_models.readers import RawBatch, SourceTable
 from household_models.schema import HOUSEHOLD_SPECS, MEMBER_SPECS
@@ -426,6 +426,12 @@ def parse_batch(raw: RawBatch, duplicate_ids: set[str] | None = None) -> ParsedB
     hh_invalid[mem_hh[bad_members]] = True
 
     error_frame = errors.frame()
+    personal = personal_values([cols[s.name] for specs, cols in ((HOUSEHOLD_SPECS, hh),
+                                                                 (MEMBER_SPECS, mem))
+                                for s in specs if s.personal])  # fmt: skip
+    if personal and len(error_frame):  # names never in error messages, whatever their column
+        for column in ("value", "message_vi", "message_en"):
+            error_frame[column] = [mask(str(v), personal) for v in error_frame[column]]
     household_error = np.full(n_hh, "", dtype=object)
     # Each invalid household carries its own messages (members' ones included).
     if len(error_frame):
@@ -465,4 +471,5 @@ def parse_batch(raw: RawBatch, duplicate_ids: set[str] | None = None) -> ParsedB
         raw_households=raw.households.frame,
         household_rows=np.arange(n_hh, dtype=np.int64) + raw.households.first_row,
         column_headers=hh_headers,
+        personal=personal,
     )

@@ -58,8 +58,10 @@ def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
 def _write_inputs(hh: pd.DataFrame, mem: pd.DataFrame, folder: Path) -> dict[str, list[Path]]:
     from engine.files import write_workbook
 
-    _as_text(hh).to_csv(folder / "h.csv", index=False)
-    _as_text(mem).to_csv(folder / "m.csv", index=False)
+    # As spreadsheets write CSV (RFC 4180): CRLF rows, so a value holding a CR is quoted. (An
+    # unquoted bare CR is a line break to every reader, ours included.)
+    _as_text(hh).to_csv(folder / "h.csv", index=False, lineterminator="\r\n")
+    _as_text(mem).to_csv(folder / "m.csv", index=False, lineterminator="\r\n")
     _as_text(hh).to_parquet(folder / "h.parquet", index=False)
     _as_text(mem).to_parquet(folder / "m.parquet", index=False)
     write_workbook({"households": _as_text(hh), "members": _as_text(mem)}, folder / "in.xlsx")

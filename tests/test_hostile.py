@@ -288,3 +288,34 @@ def test_a_stray_comma_in_one_name_keeps_the_other_households(tmp_path: Path) ->
     others = clean[clean["household_id"] != "HY-003"].set_index("household_id")["class"]
     got = results.set_index("mã hộ")["class"]
     assert all(got[h] == c for h, c in others.items())
+
+
+# -- personal data -------------------------------------------------------------------------------
+
+MARKER = "Nguyễn Thị Dấuvết"
+
+
+def test_a_name_in_any_column_never_reaches_a_trace_or_an_error_message(tmp_path: Path) -> None:
+    import json
+
+    from engine import default_rulebook
+    from engine.trace.build import build_trace, to_json
+    from household_models import parse_batch
+    from household_models.readers import RawBatch, SourceTable
+    from household_models.schema import HOUSEHOLD_SPECS, MEMBER_SPECS
+
+    for spec in [*HOUSEHOLD_SPECS[1:], *MEMBER_SPECS[2:]]:
+        where = "household" if spec in HOUSEHOLD_SPECS else "member"
+        household: dict[str, object] = {"head_name": MARKER}
+        member: dict[str, object] = {"name": MARKER}
+        (household if where == "household" else member)[spec.name] = MARKER
+        hh, mem = frames([{"household": household, "members": [member]}])
+        raw = RawBatch(SourceTable(hh, "households", "", 2), SourceTable(mem, "members", "", 2))
+        batch = parse_batch(raw)
+        messages = " ".join(batch.errors[["value", "message_vi", "message_en"]].astype(str)
+                            .to_numpy().ravel())  # fmt: skip
+        assert MARKER not in messages, spec.name
+        assert MARKER not in " ".join(map(str, batch.household_error)), spec.name
+        trace = to_json(build_trace(batch, default_rulebook(), AS_OF, "HH-00000").trace)
+        assert MARKER not in trace, spec.name
+        assert "HH-00000" in json.loads(trace)["household_id"]

@@ -13,7 +13,7 @@ import numpy as np
 from engine.errors import HouseholdNotFound, close_matches
 from engine.evaluators.evaluation import Tri
 from engine.rulebook import Citation
-from household_models.batch import Column, ParsedBatch, decode
+from household_models.batch import Column, ParsedBatch, decode, mask
 from household_models.schema import FIELD_SPECS
 
 
@@ -67,6 +67,11 @@ def canonical_input(batch: ParsedBatch) -> dict[str, Any]:
         for i in range(len(batch.member_household))
     ]
     members.sort(key=lambda m: (m.get("member_no") is None, m.get("member_no") or 0))
+    if batch.personal:  # a name typed into another column is masked there too
+        for record in (household, *members):
+            for key, value in record.items():
+                if isinstance(value, str) and key != "household_id":
+                    record[key] = mask(value, batch.personal)
     return {"household": household, "members": members}
 
 
