@@ -319,3 +319,12 @@ def test_a_name_in_any_column_never_reaches_a_trace_or_an_error_message(tmp_path
         trace = to_json(build_trace(batch, default_rulebook(), AS_OF, "HH-00000").trace)
         assert MARKER not in trace, spec.name
         assert "HH-00000" in json.loads(trace)["household_id"]
+
+
+def test_a_side_table_whose_target_is_a_folder_is_refused_before_the_work(tmp_path: Path) -> None:
+    (tmp_path / "r.errors.csv").mkdir()
+    code, out = run("classify", str(EXAMPLES / "survey.xlsx"), "-o", str(tmp_path / "r.csv"),
+                    "--as-of", "2025-06-30")  # fmt: skip
+    assert code == 4 and "r.errors.csv" in out and "directory" in out, out
+    assert "Kết quả phân loại" not in out  # refused before anything was classified
+    assert not (tmp_path / "r.csv").exists()
