@@ -62,6 +62,12 @@ def _decode(path: Path) -> str:
         ) from None
 
 
+def _csv_unreadable(path: Path, exc: BaseException) -> SurveyReadError:
+    return SurveyReadError(path, f"không đọc được tệp CSV ({exc}). Kiểm tra dấu phân cách và "
+                           "dấu ngoặc kép.", f"cannot parse the CSV ({exc}). Check the delimiter "
+                           "and the quotes.")  # fmt: skip
+
+
 def read_csv(path: Path, name: str | None = None) -> SourceTable:
     text = _decode(path)
     first_line = text.split("\n", 1)[0]
@@ -80,11 +86,7 @@ def read_csv(path: Path, name: str | None = None) -> SourceTable:
         # row, keep every other row, and mark that one (its household becomes invalid).
         frame, bad_rows = _rows_apart(path, text, sep)
     except pd.errors.EmptyDataError as exc:
-        raise SurveyReadError(
-            path,
-            f"không đọc được tệp CSV ({exc}). Kiểm tra dấu phân cách và dấu ngoặc kép.",
-            f"cannot parse the CSV ({exc}). Check the delimiter and the quotes.",
-        ) from None
+        raise _csv_unreadable(path, exc) from None
     header = next(csv.reader(io.StringIO(text), delimiter=sep), [])
     check_headers(header, name or path.name)
     frame.columns = [str(c) for c in frame.columns]
@@ -97,11 +99,7 @@ def _rows_apart(path: Path, text: str, sep: str) -> tuple[pd.DataFrame, list[tup
     try:
         rows = list(csv.reader(io.StringIO(text), delimiter=sep))
     except csv.Error as exc:
-        raise SurveyReadError(
-            path,
-            f"không đọc được tệp CSV ({exc}). Kiểm tra dấu phân cách và dấu ngoặc kép.",
-            f"cannot parse the CSV ({exc}). Check the delimiter and the quotes.",
-        ) from None
+        raise _csv_unreadable(path, exc) from None
     header, body = rows[0], [r for r in rows[1:]]
     ids = {match_key(s.name) for s in (*HOUSEHOLD_SPECS[:1], *MEMBER_SPECS[:2])} | {
         match_key(s.vi) for s in (*HOUSEHOLD_SPECS[:1], *MEMBER_SPECS[:2])}  # fmt: skip
