@@ -379,7 +379,10 @@ def parse_batch(raw: RawBatch, duplicate_ids: set[str] | None = None) -> ParsedB
     index = pd.Index(id_series[first])
     positions = np.flatnonzero(first)
     found = index.get_indexer(pd.Series(mem_ids, dtype=object))
-    mem_hh = np.where(found >= 0, positions[np.maximum(found, 0)], -1).astype(np.int64)
+    if len(positions):
+        mem_hh = np.where(found >= 0, positions[np.maximum(found, 0)], -1).astype(np.int64)
+    else:  # no household has an id: every member is an orphan
+        mem_hh = np.full(len(mem_ids), -1, dtype=np.int64)
 
     mem_nos_raw = (
         raw.members.frame[mem_headers["member_no"]].to_numpy(dtype=object)

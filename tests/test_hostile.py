@@ -328,3 +328,10 @@ def test_a_side_table_whose_target_is_a_folder_is_refused_before_the_work(tmp_pa
     assert code == 4 and "r.errors.csv" in out and "directory" in out, out
     assert "Kết quả phân loại" not in out  # refused before anything was classified
     assert not (tmp_path / "r.csv").exists()
+
+
+def test_no_household_with_an_id(tmp_path: Path) -> None:
+    """Found by the fuzz test: every household id blank made the member linking crash."""
+    row, errors = one({"household_id": ""}, [{"member_no": 1}])
+    assert row["class"] == "invalid"
+    assert "missing_id" in set(errors["code"])
