@@ -98,7 +98,8 @@ def check_target(path: Path, inputs: Iterable[Path] = ()) -> None:
         if path.resolve() == source.resolve():
             raise InputError("output_is_input", path=path)
     recover(path.parent, [path.name])
-    _staged(path, lambda tmp: None).unlink()
+    with _held_signals():  # the probe never outlives a SIGTERM
+        _staged(path, lambda tmp: None).unlink()
 
 
 def _staged(path: Path, write: Callable[[Path], None]) -> Path:
@@ -138,10 +139,10 @@ def _commit(staged: list[tuple[Path, Path]]) -> list[Path]:
     or, once recovered, the whole new set, never a mix."""
     journal = _journal_path(staged[0][1])
     try:
-        tmp_journal = journal.with_name(journal.name + ".tmp")
-        tmp_journal.write_text(json.dumps([[str(t), str(p)] for t, p in staged]), "utf-8")
-        os.replace(tmp_journal, journal)
         with _held_signals():
+            tmp_journal = journal.with_name(journal.name + ".tmp")
+            tmp_journal.write_text(json.dumps([[str(t), str(p)] for t, p in staged]), "utf-8")
+            os.replace(tmp_journal, journal)
             for tmp, target in staged:
                 os.replace(tmp, target)
             journal.unlink()
