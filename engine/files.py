@@ -35,7 +35,6 @@ import pyarrow.parquet as pq
 from engine.errors import InputError, OutputError
 
 EXCEL_MAX_ROWS = 1_048_575
-TABLE_SUFFIXES = (".csv", ".parquet")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # The characters an XLSX cell cannot hold (XML 1.0), dropped from every spreadsheet text.
 ILLEGAL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -57,12 +56,23 @@ def csv_safe(value: Any) -> Any:
 
 
 def for_csv(frame: pd.DataFrame) -> pd.DataFrame:
-    """The frame with its text cells (and column names) made safe for CSV."""
+    """The frame with its text cells (and column names) made safe for CSV, as ``csv_safe``
+    does one cell, by column: cells that are not text are left as they are."""
     out = frame.copy()
     out.columns = [csv_safe(str(c)) for c in out.columns]
     for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col].dtype):
-            out[col] = out[col].map(csv_safe)
+        values = out[col]
+        if not (values.dtype == object or pd.api.types.is_string_dtype(values.dtype)):
+            continue
+        try:
+            text = values.str.replace("\r\n", "\n", regex=False)
+        except AttributeError:  # an object column without any text
+            continue
+        text = text.str.replace("\r", "\n", regex=False)
+        text = text.str.replace(ILLEGAL_CHARACTERS.pattern, "", regex=True)
+        risky = text.str.match(r"[=+\-@\t]").fillna(False).astype(bool)
+        text = text.where(~risky, "'" + text)
+        out[col] = text.where(text.notna(), values)  # not text (a number, a missing value)
     return out
 
 
@@ -311,14 +321,18 @@ def _same_bytes(path: Path) -> None:
     in its 'modified' property (openpyxl stamps both at save)."""
     import zipfile
 
-    with zipfile.ZipFile(path) as src:
-        items = [(info.filename, src.read(info.filename)) for info in src.infolist()]
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
-        for name, data in items:
-            if name == "docProps/core.xml":
-                data = _MODIFIED.sub(rb"\g<1>2000-01-01T00:00:00Z\g<2>", data)
-            dst.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data,
-                         compress_type=zipfile.ZIP_DEFLATED)
+    copy = path.with_suffix(".same.tmp")  # a temporary name the next run would clean
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(copy, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():  # part by part: a large sheet is streamed, not held
+            entry = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            if info.filename == "docProps/core.xml":
+                data = _MODIFIED.sub(rb"\g<1>2000-01-01T00:00:00Z\g<2>", src.read(info))
+                dst.writestr(entry, data)
+                continue
+            with src.open(info) as part, dst.open(entry, "w", force_zip64=True) as out:
+                shutil.copyfileobj(part, out, 1 << 20)
+    os.replace(copy, path)
 
 
 class TableAppender:

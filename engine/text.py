@@ -19,7 +19,6 @@ from typing import Any
 
 import yaml
 
-LANGUAGES = ("vi", "en")
 # The label of the row that totals all districts (or all departments) in summary tables. Code
 # that needs the total computes it or uses this constant; no code looks for the words.
 TOTAL_LABEL: dict[str, str] = {"vi": "Tất cả", "en": "All"}
@@ -86,11 +85,6 @@ def fill_params(template: str, value_of: Callable[[str], Any], lang: str,
         return format_number(value, lang)
 
     return PARAM_PLACEHOLDER.sub(fill, template)
-
-
-def pick(label: Mapping[str, str], lang: str) -> str:
-    """The ``lang`` text of a bilingual label, falling back to Vietnamese."""
-    return str(label.get(lang) or label.get("vi") or "")
 
 
 def html_page(title: str, css: str, body: str, lang: str) -> str:

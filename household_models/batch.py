@@ -5,6 +5,7 @@ values to and from the columns."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -123,7 +124,8 @@ def encode(spec: ColumnSpec, values: list[Any]) -> tuple[npt.NDArray[Any], BoolA
 
 
 MASK = "***"
-MIN_MASKED = 3  # a name shorter than this is not searched for inside other text
+# The pieces of a text a value can stand in: between quotes, brackets and cell separators.
+_PIECES = re.compile(r"""[^'",;|\t\r\n()\[\]]+""")
 
 
 def personal_values(columns: list[Column]) -> frozenset[str]:
@@ -142,7 +144,4 @@ def mask(text: str, personal: frozenset[str]) -> str:
         return text
     if text.strip() in personal:
         return MASK
-    for name in sorted((n for n in personal if len(n) >= MIN_MASKED), key=len, reverse=True):
-        if name in text:
-            text = text.replace(name, MASK)
-    return text
+    return _PIECES.sub(lambda m: MASK if m[0].strip() in personal else m[0], text)

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
 from household_models.columns import Col, specs_for
-from household_models.vocab import InvalidValue, format_message, header_key, normalise_scalar
+from household_models.vocab import InvalidValue, format_message, match_key, normalise_scalar
 
 
 class Area(StrEnum):
@@ -114,10 +114,10 @@ def _alias(name: str, vi: str) -> Any:
 def normalise_row(model: type, data: dict[str, Any]) -> dict[str, Any]:
     """Map Vietnamese headers to field names and normalise every value (pydantic row path)."""
     specs = specs_for(model)
-    by_header = {header_key(s.name): s for s in specs} | {header_key(s.vi): s for s in specs}
+    by_header = {match_key(s.name): s for s in specs} | {match_key(s.vi): s for s in specs}
     out: dict[str, Any] = {}
     for key, raw in data.items():
-        spec = by_header.get(header_key(str(key)))
+        spec = by_header.get(match_key(str(key)))
         if spec is None:
             out[key] = raw
             continue

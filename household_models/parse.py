@@ -25,7 +25,6 @@ from household_models.vocab import (
     MAX_DIGITS,
     InvalidValue,
     format_message,
-    header_key,
     match_key,
     messages,
     normalise_scalar,
@@ -95,15 +94,15 @@ class _Errors:
                                ignore_index=True)  # fmt: skip
 
 
-def _map_headers(table: SourceTable, specs: tuple[ColumnSpec, ...]) -> dict[str, str]:
+def map_headers(table: SourceTable, specs: tuple[ColumnSpec, ...]) -> dict[str, str]:
     """Canonical field name -> header as written in the file."""
     lookup: dict[str, str] = {}
     for spec in specs:
-        lookup[header_key(spec.name)] = spec.name
-        lookup[header_key(spec.vi)] = spec.name
+        lookup[match_key(spec.name)] = spec.name
+        lookup[match_key(spec.vi)] = spec.name
     found: dict[str, str] = {}
     for header in table.frame.columns:
-        name = lookup.get(header_key(header))
+        name = lookup.get(match_key(header))
         if name is None:
             continue
         if name in found:
@@ -276,7 +275,7 @@ def _unknown_columns(table: SourceTable, specs: tuple[ColumnSpec, ...],
 def _parse_table(
     table: SourceTable, specs: tuple[ColumnSpec, ...], errors: _Errors, id_column: str
 ) -> tuple[dict[str, Column], BoolArray, dict[str, str], npt.NDArray[np.object_]]:
-    headers = _map_headers(table, specs)
+    headers = map_headers(table, specs)
     _unknown_columns(table, specs, headers)
     errors.add_notes(table)
     n = len(table.frame)
@@ -396,11 +395,14 @@ def parse_batch(raw: RawBatch, duplicate_ids: set[str] | None = None) -> ParsedB
     orphan = (mem_hh < 0) & ~mem_no_id
     # An id that matches a household once leading zeros and number formatting are ignored is
     # reported as such (ids are still compared as written).
-    loose = {_loose_id(v): v for v in id_series[first].tolist()}
-    near = np.array([orphan[i] and _loose_id(v) in loose for i, v in enumerate(mem_ids)],
-                    dtype=bool) if orphan.any() else np.zeros(len(mem_ids), dtype=bool)  # fmt: skip
-    detail = np.array([loose.get(_loose_id(v), "") if near[i] else "" for i, v in
-                       enumerate(mem_ids)], dtype=object)  # fmt: skip
+    near = np.zeros(len(mem_ids), dtype=bool)
+    detail = np.full(len(mem_ids), "", dtype=object)
+    if orphan.any():  # only then: a Python pass over the ids, never on a clean batch
+        loose = {_loose_id(v): v for v in id_series[first].tolist()}
+        for i in np.flatnonzero(orphan).tolist():
+            match = loose.get(_loose_id(mem_ids[i]))
+            if match is not None:
+                near[i], detail[i] = True, match
     _id_errors(raw.members, mem_id_spec, mem_headers["household_id"], near, "id_format_mismatch",
                mem_ids, errors, detail=detail, member_nos=mem_nos_raw)  # fmt: skip
     _id_errors(raw.members, mem_id_spec, mem_headers["household_id"], orphan & ~near,

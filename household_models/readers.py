@@ -18,7 +18,7 @@ import pandas as pd
 from engine.errors import SurveyReadError
 from household_models.schema import HOUSEHOLD_SPECS, MEMBER_SPECS
 from household_models.sheets import Note, layout, merged_ranges
-from household_models.vocab import header_key, match_key, messages, value_key
+from household_models.vocab import match_key, messages
 
 # Limits of an input, checked before it is read (docs/input-format.md).
 MAX_INPUT_BYTES = 2_000_000_000  # one input file
@@ -215,12 +215,12 @@ def _read_workbook(path: Path) -> RawBatch:
     import openpyxl
 
     wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    names = {value_key(n): n for n in wb.sheetnames}
+    names = {match_key(n): n for n in wb.sheetnames}
     found: dict[str, str] = {}
     for role, candidates in (("households", HOUSEHOLD_SHEETS), ("members", MEMBER_SHEETS)):
         for cand in candidates:
-            if value_key(cand) in names:
-                found[role] = names[value_key(cand)]
+            if match_key(cand) in names:
+                found[role] = names[match_key(cand)]
                 break
     missing = [r for r in ("households", "members") if r not in found]
     if missing:
@@ -241,7 +241,7 @@ def _read_workbook(path: Path) -> RawBatch:
 
 
 def is_members_table(table: SourceTable) -> bool:
-    return any(header_key(c) in MEMBER_MARKERS for c in table.frame.columns)
+    return any(match_key(c) in MEMBER_MARKERS for c in table.frame.columns)
 
 
 def read_survey(paths: list[Path]) -> RawBatch:

@@ -82,13 +82,19 @@ def _ref(r0: int, c0: int, r1: int, c1: int) -> str:
 
 def layout(rows: list[list[Any]], merges: Iterable[tuple[int, int, int, int]],
            known: set[str]) -> SheetLayout:  # fmt: skip
-    """The header, body and notes of a sheet given as rows of cell values (0-based)."""
+    """The header, body and notes of a sheet given as rows of cell values (0-based). The rows
+    are padded and filled in place (a sheet is not copied); only the rows where the header is
+    looked for are kept as they were."""
     width = max((len(r) for r in rows), default=0)
-    grid = [list(r) + [None] * (width - len(r)) for r in rows]
-    original = [list(r) for r in grid]
+    grid = rows
+    for row in grid:
+        if len(row) < width:
+            row.extend([None] * (width - len(row)))
+    original = [list(r) for r in grid[:HEADER_SEARCH_ROWS]]
     merges = [m for m in merges if m[0] < len(grid)]
-    for r0, c0, r1, c1 in merges:
-        value = original[r0][c0] if c0 < width else None
+    tops = {(r0, c0): grid[r0][c0] if c0 < width else None for r0, c0, _, _ in merges}
+    for r0, c0, r1, c1 in merges:  # merged ranges never overlap: each top-left is read first
+        value = tops[(r0, c0)]
         for r in range(r0, min(r1, len(grid) - 1) + 1):
             for c in range(c0, min(c1, width - 1) + 1):
                 grid[r][c] = value
@@ -128,13 +134,13 @@ def layout(rows: list[list[Any]], merges: Iterable[tuple[int, int, int, int]],
         notes.append(note("header_rows_combined", None, "", f"{top + 1}–{h + 1}"))
     while header and header[-1] == "":
         header.pop()
-    body = [row[: len(header)] for row in grid[h + 1 :]]
+    body = grid[h + 1 :] if len(header) == width else [row[: len(header)] for row in grid[h + 1 :]]
     while body and all(_blank(v) for v in body[-1]):
         body.pop()
     last = h + len(body)
     for r0, c0, r1, c1 in sorted(merges):
         if r1 > h and r0 <= last and c0 < len(header) and (r1 > r0 or c1 > c0):
-            value = original[r0][c0]
+            value = tops[(r0, c0)]
             notes.append(note("merged_cells_filled", max(r0, h + 1) + 1, header[c0],
                               _ref(r0, c0, r1, c1),
                               detail="" if value is None else str(value)))  # fmt: skip

@@ -29,9 +29,6 @@ def match_key(text: str) -> str:
     return " ".join(nfc(str(text)).casefold().split())
 
 
-header_key = match_key
-value_key = match_key
-
 
 def vocabulary() -> dict[str, Any]:
     """Codes, labels and aliases of the survey's values (``vocabulary.yaml``)."""
@@ -50,7 +47,7 @@ def bool_aliases() -> dict[str, bool]:
     table: dict[str, bool] = {}
     for canonical, words in vocabulary()["booleans"].items():
         for word in words:
-            table[value_key(str(word))] = canonical == "true"
+            table[match_key(str(word))] = canonical == "true"
     return table
 
 
@@ -59,11 +56,11 @@ def code_aliases(domain: str) -> dict[str, str]:
     """Every accepted spelling of each code of a domain, mapped to the code."""
     table: dict[str, str] = {}
     for code, entry in vocabulary()["codes"][domain].items():
-        table[value_key(code)] = code
-        table[value_key(entry["vi"])] = code
-        table[value_key(entry["en"])] = code
+        table[match_key(code)] = code
+        table[match_key(entry["vi"])] = code
+        table[match_key(entry["en"])] = code
         for alias in entry.get("aliases", []):
-            table[value_key(alias)] = code
+            table[match_key(alias)] = code
     return table
 
 
@@ -236,7 +233,7 @@ def normalise_scalar(spec: ColumnSpec, raw: Any) -> Any:
             return raw
         if isinstance(raw, int | float) and raw in (0, 1):
             return bool(raw)
-        found = bool_aliases().get(value_key(str(raw)))
+        found = bool_aliases().get(match_key(str(raw)))
         if found is None:
             raise InvalidValue("bad_bool")
         return found
@@ -249,7 +246,7 @@ def normalise_scalar(spec: ColumnSpec, raw: Any) -> Any:
         check_range(spec, real)
         return real
     if kind == "code":
-        code = code_aliases(spec.domain).get(value_key(str(raw)))
+        code = code_aliases(spec.domain).get(match_key(str(raw)))
         if code is None:
             raise InvalidValue("bad_code", ", ".join(spec.codes))
         return code
@@ -260,7 +257,7 @@ def normalise_scalar(spec: ColumnSpec, raw: Any) -> Any:
             parts = [p for p in str(raw).split(";") if p.strip()]
         codes: list[str] = []
         for part in parts:
-            code = code_aliases(spec.domain).get(value_key(part))
+            code = code_aliases(spec.domain).get(match_key(part))
             if code is None:
                 raise InvalidValue("bad_code", ", ".join(spec.codes))
             if code not in codes:

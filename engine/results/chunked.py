@@ -27,16 +27,15 @@ from engine.results.classify import classify
 from engine.results.outputs import output_paths
 from engine.results.summaries import department_summary, summary_table
 from engine.rulebook import Rulebook
-from household_models.parse import NOTE_CODES, parse_batch
+from household_models.columns import ColumnSpec
+from household_models.parse import NOTE_CODES, map_headers, parse_batch
 from household_models.readers import RawBatch, SourceTable, is_members_table, parquet_file
 from household_models.schema import HOUSEHOLD_SPECS, MEMBER_SPECS
-from household_models.vocab import header_key
 
 
-def _column(names: list[str], spec_name: str) -> str | None:
-    spec = next(s for s in (*HOUSEHOLD_SPECS, *MEMBER_SPECS) if s.name == spec_name)
-    keys = {header_key(spec.name), header_key(spec.vi)}
-    return next((n for n in names if header_key(n) in keys), None)
+def _id_header(probe: SourceTable, specs: tuple[ColumnSpec, ...]) -> str | None:
+    """The header of the household_id column, matched as the parser matches headers."""
+    return map_headers(probe, specs).get("household_id")
 
 
 def classify_chunked(paths: list[Path], output: Path, book: Rulebook, as_of: dt.date,
@@ -52,10 +51,10 @@ def classify_chunked(paths: list[Path], output: Path, book: Rulebook, as_of: dt.
     names = [f.schema_arrow.names for f in files]
     probes = [SourceTable(pd.DataFrame(columns=n), p.name, "", 1) for n, p in zip(names, paths, strict=True)]
     if is_members_table(probes[0]):
-        paths, files, names = paths[::-1], files[::-1], names[::-1]
+        paths, files, names, probes = paths[::-1], files[::-1], names[::-1], probes[::-1]
     hh_file, mem_file = files
-    hh_id = _column(names[0], "household_id")
-    mem_id = _column(names[1], "household_id")
+    hh_id = _id_header(probes[0], HOUSEHOLD_SPECS)
+    mem_id = _id_header(probes[1], MEMBER_SPECS)
     if hh_id is None or mem_id is None:
         raise SurveyReadError(str(paths[0] if hh_id is None else paths[1]),
                               "thiếu cột mã hộ (household_id).", "the household_id column is absent.")  # fmt: skip

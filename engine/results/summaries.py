@@ -46,7 +46,7 @@ def summary_table(district: Any, classes_of: Any, r: Resolved) -> pd.DataFrame:
 
 def department_summary(frame: pd.DataFrame, r: Resolved, lang: str) -> pd.DataFrame:
     """Per responsible department (code and the name in force on the evaluation date, which can
-    differ by function from 2025-03-01): households, people named, recommendations, estimated
+    differ by the function of the action): households, people named, recommendations, estimated
     first-year cost (grants, allowances, insurance) and loan volume. Departments with nothing to
     do are listed with zeros; the last row is the total."""
     small = pd.DataFrame({
