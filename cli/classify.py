@@ -15,6 +15,7 @@ from cli.console import console, print_counts, say, word
 from cli.options import as_of_option, lang_option, rulebook, rules_option
 from engine import classify
 from engine.errors import CheckFailed
+from engine.evaluators.evaluation import CROSSCHECK_MAX as DEFAULT_MAX
 from engine.files import check_target
 from engine.results.chunked import classify_chunked
 from engine.results.outputs import output_paths, write_result
@@ -40,8 +41,12 @@ log = logging.getLogger("giamngheo")
               show_default=True, help="vectorised (fast, whole batch) or durable (durable_rules, "
               "household by household)")  # fmt: skip
 @click.option("--verify", type=click.FloatRange(0, 1), default=0.01, show_default=True,
-              help="share of households re-evaluated on durable_rules as a cross-check "
-              "(0 disables)")  # fmt: skip
+              help="cross-check on durable_rules: a few households of every decision pattern "
+              "and of every threshold value, plus this share drawn at random (0 disables, "
+              "1 checks every household)")  # fmt: skip
+@click.option("--verify-max", type=click.IntRange(0, None), default=DEFAULT_MAX,
+              show_default=True, help="at most this many households in the cross-check "
+              "(0: no limit; per chunk with --chunk-size)")  # fmt: skip
 @click.option("--processes", type=click.IntRange(1, 64), default=None,
               help="worker processes for durable_rules (default: the number of CPUs)")
 @click.option("--chunk-size", type=click.IntRange(1000, None), default=None,
@@ -51,7 +56,7 @@ log = logging.getLogger("giamngheo")
               default=None, help="classify under a policy scenario (YAML, as for simulate) "
               "instead of the rules in force")  # fmt: skip
 def classify_cmd(inputs: tuple[Path, ...], output: Path, as_of: dt.date, lang: str,
-                 rules_dir: Path | None, engine: str, verify: float,
+                 rules_dir: Path | None, engine: str, verify: float, verify_max: int,
                  processes: int | None, chunk_size: int | None,
                  scenario_file: Path | None) -> None:  # fmt: skip
     """Classify every household of a survey batch.
@@ -79,7 +84,7 @@ def classify_cmd(inputs: tuple[Path, ...], output: Path, as_of: dt.date, lang: s
         check_target(target, inputs)
     if chunk_size is not None:
         _classify_in_chunks(list(inputs), output, book, as_of, chunk_size, lang, verify, workers,
-                            started)  # fmt: skip
+                            started, verify_max)  # fmt: skip
         return
     raw = read_survey(list(inputs))
     large = len(raw.households.frame) >= PROGRESS_THRESHOLD
@@ -91,7 +96,7 @@ def classify_cmd(inputs: tuple[Path, ...], output: Path, as_of: dt.date, lang: s
         batch = parse_batch(raw)
         progress.update(task, advance=1, description=word("classifying"))
         result = classify(batch, book, as_of, lang=lang, engine=engine, verify=verify,
-                          processes=workers, resolved=resolved)  # fmt: skip
+                          processes=workers, resolved=resolved, verify_max=verify_max)  # fmt: skip
         progress.update(task, advance=1, description=word("writing"))
         written = write_result(result, output)
         progress.update(task, advance=1)
@@ -127,7 +132,7 @@ def _report_verified(verified: int, disagreements: int, durable: bool) -> None:
 
 def _classify_in_chunks(inputs: list[Path], output: Path, book: Rulebook, as_of: dt.date,
                         chunk_size: int, lang: str, verify: float, processes: int,
-                        started: float) -> None:  # fmt: skip
+                        started: float, verify_max: int) -> None:  # fmt: skip
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
                   console=console(), transient=True) as progress:  # fmt: skip
         task = progress.add_task(word("classifying_chunks"), total=None)
@@ -136,7 +141,7 @@ def _classify_in_chunks(inputs: list[Path], output: Path, book: Rulebook, as_of:
             progress.update(task, completed=done, total=total)
 
         out = classify_chunked(inputs, output, book, as_of, chunk_size, lang, verify, processes,
-                               step)  # fmt: skip
+                               step, verify_max)  # fmt: skip
     print_counts(out["class_counts"], book.resolve(as_of).classification.classes)
     seconds = format_number(round(time.perf_counter() - started, 1), decimals=1)
     say(word("classified_chunks", households=out["households"], members=out["members"],

@@ -64,12 +64,17 @@ class ParsedBatch:
     def n_households(self) -> int:
         return len(self.household_invalid)
 
-    def member_rows(self) -> dict[int, list[int]]:
-        """The member rows of each household position, in input order."""
-        rows: dict[int, list[int]] = {}
-        for m, h in enumerate(self.member_household.tolist()):
-            rows.setdefault(h, []).append(m)
-        return rows
+    def member_rows(self, positions: list[int] | None = None) -> dict[int, list[int]]:
+        """The member rows of each household position (of ``positions``, else of every
+        household with members), in input order; found through a sorted index, so asking for a
+        few households does not walk every member."""
+        order = np.argsort(self.member_household, kind="stable")
+        owners = self.member_household[order]
+        wanted = np.unique(owners) if positions is None else np.asarray(positions, np.int64)
+        lo = np.searchsorted(owners, wanted, "left").tolist()
+        hi = np.searchsorted(owners, wanted, "right").tolist()
+        return {int(p): order[a:b].tolist()
+                for p, a, b in zip(wanted.tolist(), lo, hi, strict=True) if b > a}  # fmt: skip
 
     def subset(self, pos: int) -> ParsedBatch:
         """The batch reduced to one household and its members, in member-number order whatever

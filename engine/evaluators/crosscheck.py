@@ -8,12 +8,15 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from engine.evaluators.durable.runtime import DurableOutcome, evaluate_households
+from engine.evaluators.evaluation import CROSSCHECK_MAX as DEFAULT_MAX
 from engine.evaluators.evaluation import Evaluation, Tri
 from engine.evaluators.reference import from_batch
 from engine.rulebook import Resolved
-from household_models.batch import ParsedBatch
+from engine.rulebook import conditions as c
+from household_models.batch import Column, ParsedBatch
 
 
 @dataclass
@@ -33,7 +36,7 @@ def run_durable(resolved: Resolved, batch: ParsedBatch, positions: list[int],
 
 def compare(r: Resolved, evaluation: Evaluation, batch: ParsedBatch,
             outcomes: dict[int, DurableOutcome]) -> list[Disagreement]:  # fmt: skip
-    rows = batch.member_rows()
+    rows = batch.member_rows(sorted(outcomes))
     out: list[Disagreement] = []
     row_classes = [row.cls for row in r.classification.rows]
     for p, o in sorted(outcomes.items()):
@@ -79,7 +82,7 @@ def durable_evaluation(r: Resolved, evaluation: Evaluation, batch: ParsedBatch,
     priorities and texts still come from the same rulebook through the other evaluators)."""
     out = copy.copy(evaluation)
     n = batch.n_households
-    rows = batch.member_rows()
+    rows = batch.member_rows(sorted(outcomes))
     positions = np.array(sorted(outcomes), dtype=np.int64)
     out.indicators = {}
     for rule, _ in r.indicators:
@@ -128,12 +131,142 @@ def durable_evaluation(r: Resolved, evaluation: Evaluation, batch: ParsedBatch,
     return out
 
 
-def crosscheck_positions(batch: ParsedBatch, fraction: float, seed: int = 0) -> list[int]:
-    """A reproducible random sample of the valid households: ``fraction`` of them, at least
-    min(20, all) when the fraction is above zero."""
-    valid = np.flatnonzero(~batch.household_invalid)
-    if fraction <= 0 or len(valid) == 0:
+PER_STRATUM = 3  # households taken from each decision pattern and each threshold value
+
+
+@dataclass(frozen=True)
+class Sample:
+    """The households of a cross-check and how they were drawn."""
+
+    positions: list[int]
+    patterns: int  # decision strata present among the valid households (see ``_decisions``)
+    patterns_covered: int  # of which at least one household is in the sample
+    thresholds: int  # (field, threshold value) pairs some household sits at
+    thresholds_covered: int
+    uniform: int  # households drawn uniformly beyond the strata
+
+
+def thresholds(r: Resolved) -> dict[str, set[float]]:
+    """The numbers each input field is compared with anywhere in the rules in force (the
+    poverty lines by area, the age limits, ...): a household *at the line* sits on one."""
+    roots: list[c.Node] = [d.condition for _, d in r.facts.values()]
+    roots += [d.condition for _, d in r.indicators]
+    roots += [row.when for row in r.classification.rows]
+    for _, d in (*r.statuses, *r.interventions):
+        roots += [n for n in (d.when, d.members, d.priority) if n is not None]
+    out: dict[str, set[float]] = {}
+    for root in roots:
+        for node in c.walk(root):
+            if not isinstance(node, c.Compare):
+                continue
+            for a, b in ((node.left, node.right), (node.right, node.left)):
+                if isinstance(a, c.FieldRef):
+                    out.setdefault(a.name, set()).update(_numbers(r, b))
+    return {k: v for k, v in out.items() if v}
+
+
+def _numbers(r: Resolved, node: c.Node) -> list[float]:
+    if isinstance(node, c.Literal):
+        value = node.value
+    elif isinstance(node, c.ParamRef):
+        value = r.param(node.name)
+    else:
         return []
-    size = min(len(valid), max(math.ceil(fraction * len(valid)), 20))
+    leaves = value.values() if isinstance(value, dict) else [value]
+    return [float(v) for v in leaves if isinstance(v, int | float) and not isinstance(v, bool)]
+
+
+def _decisions(r: Resolved, evaluation: Evaluation, batch: ParsedBatch,
+               valid: npt.NDArray[np.int64]) -> list[npt.NDArray[np.int64]]:  # fmt: skip
+    """The decision strata of the valid households (as indices into ``valid``): each class,
+    and within each class, the households holding each status (a member status: held by any
+    member), getting each action, and unknown in each indicator."""
+    n = batch.n_households
+    marks: list[npt.NDArray[np.bool_]] = [np.ones(n, dtype=bool)]
+    for status, _ in r.statuses:
+        t = evaluation.statuses[status.id].t
+        if status.context == "member":
+            held = np.zeros(n, dtype=bool)
+            linked = batch.member_household >= 0
+            held[batch.member_household[linked & t]] = True
+            t = held
+        marks.append(t)
+    marks += [evaluation.actions[action.id].fires for action, _ in r.interventions]
+    marks += [~(tri.t | tri.f) for tri in evaluation.indicators.values()]
+    classes = evaluation.class_index[valid]
+    out: list[npt.NDArray[np.int64]] = []
+    for cls in np.unique(classes).tolist():
+        mine = classes == cls
+        for mark in marks:
+            found = np.flatnonzero(mine & mark[valid])
+            if len(found):
+                out.append(found)
+    return out
+
+
+def _at_thresholds(r: Resolved, batch: ParsedBatch, valid: npt.NDArray[np.int64],
+                   columns: dict[str, dict[str, Column]]) -> list[npt.NDArray[np.int64]]:  # fmt: skip
+    """For every (field, value) pair some valid household sits at, those households (as
+    indices into ``valid``). ``columns``: the household and member fields, derived ones (ages
+    on the evaluation date) included."""
+    n = batch.n_households
+    out: list[npt.NDArray[np.int64]] = []
+    for name, values in sorted(thresholds(r).items()):
+        for value in sorted(values):
+            at = np.zeros(n, dtype=bool)
+            col = columns["household"].get(name)
+            if col is not None and col.kind in ("int", "number"):
+                at |= ~col.missing & (col.values == value)
+            col = columns["member"].get(name)
+            if col is not None and col.kind in ("int", "number"):
+                hit = ~col.missing & (col.values == value) & (batch.member_household >= 0)
+                at[batch.member_household[hit]] = True
+            found = np.flatnonzero(at[valid])
+            if len(found):
+                out.append(found)
+    return out
+
+
+def crosscheck_sample(r: Resolved, evaluation: Evaluation, batch: ParsedBatch, fraction: float,
+                      seed: int = 0, most: int = DEFAULT_MAX,
+                      columns: dict[str, dict[str, Column]] | None = None) -> Sample:  # fmt: skip
+    """A reproducible sample of the valid households for the durable_rules cross-check.
+
+    It holds, for every decision stratum present in the batch (each class, and within it each
+    status, each action and each unknown indicator) and for every threshold value of the rules
+    some household sits at exactly, ``PER_STRATUM`` households (fewer where there are
+    fewer), the rarest strata first; then ``fraction`` of the households drawn uniformly (at
+    least 20); ``most`` households in all (0: no limit). ``fraction`` 1 is every household.
+    """
+    valid = np.flatnonzero(~batch.household_invalid).astype(np.int64)
+    if fraction <= 0 or len(valid) == 0:
+        return Sample([], 0, 0, 0, 0, 0)
+    if fraction >= 1:
+        return Sample(valid.tolist(), 0, 0, 0, 0, len(valid))
     rng = np.random.default_rng(seed)
-    return sorted(rng.choice(valid, size=size, replace=False).tolist())
+    rank = rng.permutation(len(valid))  # a random order of the valid households
+
+    def shuffled(members: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        return members[np.argsort(rank[members], kind="stable")]
+
+    strata = [shuffled(s) for s in _decisions(r, evaluation, batch, valid)]
+    at_line = [shuffled(s) for s in _at_thresholds(r, batch, valid, columns or {
+        "household": batch.households, "member": batch.members})]  # fmt: skip
+    picks: list[npt.NDArray[np.int64]] = []
+    sized = sorted(((len(s), s[:PER_STRATUM]) for s in (*strata, *at_line)), key=lambda x: x[0])
+    everything = [s for _, s in sized]  # the rarest strata first
+    for i in range(PER_STRATUM):  # one from every stratum, then a second, ...
+        picks += [s[i : i + 1] for s in everything if len(s) > i]
+    uniform = max(math.ceil(fraction * len(valid)), 20)
+    by_rank = np.argsort(rank, kind="stable")
+    order = np.concatenate([*picks, by_rank[:uniform]]) if picks else by_rank[:uniform]
+    _, first = np.unique(order, return_index=True)
+    order = order[np.sort(first)]  # each household once, in the order it was picked
+    if most > 0:
+        order = order[: max(most, 1)]
+    chosen = set(order.tolist())
+    covered = sum(1 for s in strata if chosen.intersection(s[:PER_STRATUM].tolist()))
+    line_covered = sum(1 for s in at_line if chosen.intersection(s.tolist()))
+    stratified = len({int(x) for p in picks for x in p} & chosen)
+    return Sample(sorted(valid[order].tolist()), len(strata), covered, len(at_line),
+                  line_covered, len(chosen) - stratified)  # fmt: skip

@@ -332,7 +332,7 @@ def from_batch(batch: ParsedBatch, positions: list[int] | None = None) -> list[H
     """Households of a parsed batch as plain dictionaries (members in input order)."""
     n = batch.n_households
     positions = list(range(n)) if positions is None else positions
-    by_household = batch.member_rows()
+    by_household = batch.member_rows(positions)
     out = []
     for p in positions:
         fields = {name: _decode(col, p) for name, col in batch.households.items()}

@@ -40,7 +40,8 @@ def _id_header(probe: SourceTable, specs: tuple[ColumnSpec, ...]) -> str | None:
 
 def classify_chunked(paths: list[Path], output: Path, book: Rulebook, as_of: dt.date,
                      chunk_size: int, lang: str = "vi", verify: float = 0.0, processes: int = 1,
-                     progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:  # fmt: skip
+                     progress: Callable[[int, int], None] | None = None,
+                     verify_max: int | None = None) -> dict[str, Any]:  # fmt: skip
     if len(paths) != 2 or {p.suffix.lower() for p in paths} - {".parquet", ".pq"}:
         raise SurveyReadError(" ".join(map(str, paths)), "chia nhóm chỉ dùng cho cặp tệp Parquet.",
                               "--chunk-size needs a households and a members Parquet file.")  # fmt: skip
@@ -113,7 +114,7 @@ def classify_chunked(paths: list[Path], output: Path, book: Rulebook, as_of: dt.
                                SourceTable(mem_frame.reset_index(drop=True), paths[1].name, "", 0))  # fmt: skip
                 parsed = parse_batch(raw, duplicates)
                 result = classify(parsed, book, as_of, lang=lang, verify=verify,
-                                  processes=processes, seed=k)  # fmt: skip
+                                  processes=processes, seed=k, verify_max=verify_max)  # fmt: skip
                 resolved = result.resolved
                 errors = result.errors.copy()
                 member_rows = errors["file"] == paths[1].name

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from engine.errors import catalogue
+from engine.evaluators.evaluation import CROSSCHECK_MAX as DEFAULT_MAX
 from engine.evaluators.evaluation import Evaluation, Tables
 from engine.evaluators.vectorised import Evaluator
 from engine.results.columns import (
@@ -43,6 +44,7 @@ class BatchResult:
     engine: str = "vectorised"
     verified: int = 0  # households evaluated on durable_rules
     disagreements: int = 0
+    sample: Any = None  # how the cross-check's households were drawn (crosscheck.Sample)
 
     @property
     def class_counts(self) -> dict[str, int]:
@@ -52,24 +54,28 @@ class BatchResult:
 
 def classify(batch: ParsedBatch, book: Rulebook, as_of: dt.date, lang: str = "vi",
              engine: str = "vectorised", verify: float = 0.0, processes: int = 1,
-             seed: int = 0, resolved: Resolved | None = None) -> BatchResult:  # fmt: skip
+             seed: int = 0, resolved: Resolved | None = None,
+             verify_max: int | None = None) -> BatchResult:  # fmt: skip
     """Classify every household of a parsed batch on the evaluation date ``as_of``.
 
     ``engine="durable"`` takes every decision (indicators, class, statuses, actions and the
     members they name) from the durable_rules evaluator, household by household; ``verify``
-    re-evaluates that fraction of the households on durable_rules and reports each disagreement
-    with the vectorised evaluator as an error (``engine_disagreement``).
+    re-evaluates a sample on durable_rules (a few households of every decision pattern and of
+    every threshold value some household sits at, plus that fraction drawn uniformly, at most
+    ``verify_max``, default ``DEFAULT_MAX``) and reports each disagreement with the vectorised
+    evaluator as an error (``engine_disagreement``).
     """
     resolved = resolved if resolved is not None else book.resolve(as_of)
     tables = Tables.of(batch)
     ev = Evaluator(resolved, tables, batch.household_invalid)
     evaluation = ev.run()
     checked: list[int] = []
+    sample = None
     disagreements: list[Any] = []
     if engine == "durable" or verify > 0:
         from engine.evaluators.crosscheck import (
             compare,
-            crosscheck_positions,
+            crosscheck_sample,
             durable_evaluation,
             run_durable,
         )
@@ -77,7 +83,9 @@ def classify(batch: ParsedBatch, book: Rulebook, as_of: dt.date, lang: str = "vi
         if engine == "durable":
             checked = list(range(batch.n_households))
         else:
-            checked = crosscheck_positions(batch, verify, seed)
+            most = DEFAULT_MAX if verify_max is None else verify_max
+            sample = crosscheck_sample(resolved, evaluation, batch, verify, seed, most, ev.columns)
+            checked = sample.positions
         outcomes = run_durable(resolved, batch, checked, processes)
         checked = sorted(outcomes)
         disagreements = compare(resolved, evaluation, batch, outcomes)
@@ -120,7 +128,8 @@ def classify(batch: ParsedBatch, book: Rulebook, as_of: dt.date, lang: str = "vi
                            ignore_index=True)  # fmt: skip
     return BatchResult(results, errors, summary, resolved, evaluation,
                        len(batch.member_household), recs.drop(columns=["pos"]),
-                       departments, ev, engine, len(checked), len(disagreements))  # fmt: skip
+                       departments, ev, engine, len(checked), len(disagreements),
+                       sample)  # fmt: skip
 
 
 def _renamed_notes(columns: list[str], batch: ParsedBatch) -> pd.DataFrame:

@@ -93,8 +93,11 @@ class DurableEvaluator:
 
     _counter = itertools.count()
 
-    def __init__(self, resolved: Resolved) -> None:
+    def __init__(self, resolved: Resolved, keep_matched: bool = True) -> None:
+        """``keep_matched``: record the facts each firing matched (for the trace); without it
+        a firing records only its rule's name (the cross-check needs no more)."""
         self.r = resolved
+        self.keep_matched = keep_matched
         self.ref = Reference(resolved)
         self.compiled = Compiler(resolved).compile()
         self.name = f"{RULESET}_{next(self._counter)}"
@@ -144,7 +147,7 @@ class DurableEvaluator:
 @dataclass
 class _Session:
     sid: str
-    asserted: set[str] = field(default_factory=set)
+    asserted: set[tuple[tuple[str, Any], ...]] = field(default_factory=set)
     firings: list[tuple[str, list[dict[str, Any]]]] = field(default_factory=list)
     errors: list[BaseException] = field(default_factory=list)
     indicators: dict[str, str] = field(default_factory=dict)
@@ -156,7 +159,7 @@ class _Session:
     action_members: dict[str, set[int]] = field(default_factory=dict)
 
     def _assert(self, closure: Any, fact: dict[str, Any]) -> None:
-        key = json.dumps(fact, sort_keys=True)
+        key = tuple(sorted(fact.items()))  # the values are text and numbers
         if key in self.asserted:
             return
         self.asserted.add(key)
@@ -166,7 +169,7 @@ class _Session:
 
     def fire(self, closure: Any, rule_name: str, kind: str, ident: str,
              ev: DurableEvaluator) -> None:  # fmt: skip
-        matched = [dict(v) for _, v in _matches(closure)]
+        matched = [dict(v) for _, v in _matches(closure)] if ev.keep_matched else []
         self.firings.append((rule_name, matched))
         if kind.startswith("indicator_"):
             value = kind[-1]
@@ -225,11 +228,12 @@ _WORKER: dict[str, Any] = {}
 def _worker_evaluate(chunk: list[tuple[int, HouseholdRecord]]) -> list[tuple[int, DurableOutcome]]:
     evaluator = _WORKER.get("evaluator")
     if evaluator is None:
-        evaluator = _WORKER["evaluator"] = DurableEvaluator(_WORKER["resolved"])
+        evaluator = _WORKER["evaluator"] = DurableEvaluator(_WORKER["resolved"],
+                                                            bool(_WORKER.get("keep_firings")))
     out = []
     for position, hh in chunk:
         outcome = evaluator.evaluate(hh)
-        if not _WORKER.get("keep_firings"):
+        if not evaluator.keep_matched:
             outcome.firings = []
         out.append((position, outcome))
     return out
