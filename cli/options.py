@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import click
 
-from engine.loader import default_rulebook, load_rulebook
+from engine.loader import cached_rulebook, default_rulebook
 from engine.rulebook import Rulebook
 from household_models.vocab import InvalidValue
 from household_models.vocab import parse_date as read_date
@@ -48,7 +48,7 @@ def rules_option() -> Callable[[F], F]:
 def rulebook(rules_dir: Path | None, as_of: dt.date | None = None) -> Rulebook:
     """The rulebook of ``--rules`` (default: the bundled one), checked to have a standard in
     force on ``as_of`` (an ``AsOfError`` otherwise)."""
-    book = load_rulebook(rules_dir) if rules_dir is not None else default_rulebook()
+    book = cached_rulebook(rules_dir) if rules_dir is not None else default_rulebook()
     if as_of is not None:
         book.version_at(as_of)
     return book

@@ -17,17 +17,15 @@ import pandas as pd
 
 from engine.errors import SurveyReadError, close_matches
 from household_models.batch import BoolArray, Column, ParsedBatch, encode, mask, personal_values
+from household_models.cells import parse_column
 from household_models.columns import ColumnSpec
 from household_models.readers import RawBatch, SourceTable
 from household_models.schema import HOUSEHOLD_SPECS, MEMBER_SPECS
 from household_models.sheets import Note
 from household_models.vocab import (
-    MAX_DIGITS,
-    InvalidValue,
     format_message,
     match_key,
     messages,
-    normalise_scalar,
 )
 
 ERROR_COLUMNS = [
@@ -116,126 +114,17 @@ def map_headers(table: SourceTable, specs: tuple[ColumnSpec, ...]) -> dict[str, 
     return found
 
 
+def _as_written(series: pd.Series) -> npt.NDArray[np.object_]:
+    """The cells as objects, None where empty (whatever the storage writes for a missing
+    cell: None, NaN or NA)."""
+    values = np.array(series.to_numpy(dtype=object), dtype=object)  # a copy we may write
+    values[pd.isna(values)] = None
+    return values
+
+
 def _default_column(spec: ColumnSpec, n: int) -> Column:
     arr, miss = encode(spec, [spec.default])
     return Column(spec.kind, np.repeat(arr, n), np.repeat(miss, n), spec.codes)
-
-
-def _parse_numeric_fast(
-    spec: ColumnSpec, series: pd.Series
-) -> tuple[npt.NDArray[np.float64], BoolArray, BoolArray] | None:
-    """Vectorised path for numeric columns: values, missing, and rows needing the slow path."""
-    if series.dtype == bool:
-        return None
-    if pd.api.types.is_numeric_dtype(series.dtype):
-        values = series.to_numpy(dtype=np.float64, na_value=np.nan).copy()
-        missing = np.isnan(values)
-        slow = np.zeros(len(values), dtype=bool)
-    else:
-        obj = series.astype(object)
-        blank = obj.isna().to_numpy() | (obj.astype(str).str.strip() == "").to_numpy()
-        values = (
-            pd.to_numeric(obj.where(~blank, None), errors="coerce")
-            .to_numpy(dtype=np.float64, na_value=np.nan)
-            .copy()
-        )
-        missing = blank.copy()
-        slow = np.isnan(values) & ~blank
-    if spec.kind == "int":
-        slow |= ~missing & ~np.isnan(values) & (np.floor(values) != values)
-    with np.errstate(invalid="ignore"):
-        slow |= ~missing & (np.isinf(values) | (np.abs(values) >= 10.0**MAX_DIGITS))
-    return values, missing, slow
-
-
-def _parse_column(
-    spec: ColumnSpec, series: pd.Series
-) -> tuple[Column, npt.NDArray[np.int64], list[str], list[str], list[tuple[str, str]]]:
-    """Parse one column. Returns the typed column and (positions, values, codes, messages) of errors."""
-    n = len(series)
-    if spec.kind in ("int", "number"):
-        fast = _parse_numeric_fast(spec, series)
-        if fast is not None:
-            values, missing, slow = fast
-            bad_pos: list[int] = []
-            bad_val: list[str] = []
-            bad_code: list[str] = []
-            bad_msg: list[tuple[str, str]] = []
-            raw = series.to_numpy(dtype=object)
-            for pos in np.flatnonzero(slow):
-                try:
-                    value = normalise_scalar(spec, raw[pos])
-                    if value is None:  # a word for missing ("NaN", "N/A")
-                        values[pos], missing[pos] = np.nan, True
-                        continue
-                    values[pos] = float(value)
-                except InvalidValue as exc:
-                    values[pos] = np.nan
-                    missing[pos] = True
-                    bad_pos.append(int(pos))
-                    bad_val.append(str(raw[pos]))
-                    bad_code.append(exc.code)
-                    bad_msg.append(format_message(exc.code, spec, raw[pos], exc.detail))
-            known = ~missing
-            lo_bad = np.zeros(n, dtype=bool)
-            if spec.ge is not None:
-                lo_bad |= known & (values < spec.ge)
-            if spec.gt is not None:
-                lo_bad |= known & (values <= spec.gt)
-            if spec.le is not None:
-                lo_bad |= known & (values > spec.le)
-            for pos in np.flatnonzero(lo_bad):
-                try:
-                    normalise_scalar(spec, values[pos])
-                except InvalidValue as exc:
-                    bad_pos.append(int(pos))
-                    bad_val.append(str(raw[pos]))
-                    bad_code.append(exc.code)
-                    bad_msg.append(format_message(exc.code, spec, raw[pos], exc.detail))
-            values[lo_bad] = np.nan
-            missing |= lo_bad
-            order = np.argsort(bad_pos, kind="stable")
-            return (
-                Column(spec.kind, values, missing, spec.codes),
-                np.asarray(bad_pos, dtype=np.int64)[order],
-                [bad_val[i] for i in order],
-                [bad_code[i] for i in order],
-                [bad_msg[i] for i in order],
-            )
-    codes, uniques = pd.factorize(series.astype(object), use_na_sentinel=True)
-    canon: list[Any] = []
-    errors: dict[int, InvalidValue] = {}
-    for i, raw_value in enumerate(uniques):
-        try:
-            canon.append(normalise_scalar(spec, raw_value))
-        except InvalidValue as exc:
-            canon.append(None)
-            errors[i] = exc
-    if spec.default is not None:
-        canon = [spec.default if v is None else v for v in canon]
-        fill = spec.default
-    else:
-        fill = None
-    arr_u, miss_u = encode(spec, canon + [fill])  # the last slot is for NA cells (code -1)
-    values = arr_u[codes]
-    missing = miss_u[codes]
-    if not errors:
-        return Column(spec.kind, values, missing, spec.codes), np.zeros(0, np.int64), [], [], []
-    err_codes = np.fromiter(errors.keys(), dtype=np.int64)
-    bad = np.flatnonzero(np.isin(codes, err_codes))
-    # Invalid cells are missing for the evaluator (the row is invalid anyway).
-    missing = missing.copy()
-    missing[bad] = True
-    vals = [str(uniques[codes[p]]) for p in bad]
-    excs = [errors[int(codes[p])] for p in bad]
-    msgs = [format_message(e.code, spec, v, e.detail) for e, v in zip(excs, vals, strict=True)]
-    return (
-        Column(spec.kind, values, missing, spec.codes),
-        bad.astype(np.int64),
-        vals,
-        [e.code for e in excs],
-        msgs,
-    )
 
 
 NOTE_CODES = ("title_rows_skipped", "header_rows_combined", "merged_cells_filled", "unknown_column",
@@ -294,13 +183,13 @@ def _parse_table(
     parsed: dict[str, tuple[Any, ...]] = {}
     for spec in specs:
         if spec.name in headers:
-            parsed[spec.name] = _parse_column(spec, table.frame[headers[spec.name]])
+            parsed[spec.name] = parse_column(spec, table.frame[headers[spec.name]])
             columns[spec.name] = parsed[spec.name][0]
         else:
             columns[spec.name] = _default_column(spec, n)
     ids = columns[id_column].values
     member_nos = (
-        table.frame[headers["member_no"]].to_numpy(dtype=object) if "member_no" in headers else None
+        _as_written(table.frame[headers["member_no"]]) if "member_no" in headers else None
     )
     if table.bad_rows:
         bad = np.array([p for p, _ in table.bad_rows], dtype=np.int64)
@@ -384,7 +273,7 @@ def parse_batch(raw: RawBatch, duplicate_ids: set[str] | None = None) -> ParsedB
         mem_hh = np.full(len(mem_ids), -1, dtype=np.int64)
 
     mem_nos_raw = (
-        raw.members.frame[mem_headers["member_no"]].to_numpy(dtype=object)
+        _as_written(raw.members.frame[mem_headers["member_no"]])
         if "member_no" in mem_headers
         else np.full(len(mem_hh), None, dtype=object)
     )

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from engine.errors import SurveyReadError
@@ -143,9 +144,13 @@ def parquet_file(path: Path) -> Any:
 
 
 def read_parquet(path: Path, name: str | None = None) -> SourceTable:
+    import pyarrow as pa
+
     file = parquet_file(path)
+    text = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' "str": the text stays in Arrow
     try:
-        frame = file.read().to_pandas()
+        frame = file.read().to_pandas(types_mapper={pa.string(): text,
+                                                    pa.large_string(): text}.get)  # fmt: skip
     except Exception as exc:  # pyarrow raises several types for a damaged file
         raise SurveyReadError(
             path, f"không đọc được tệp Parquet ({exc}).", f"cannot read the Parquet file ({exc})."

@@ -24,7 +24,8 @@ FLOORS: dict[str, int] = {
     "cli": 6,
 }  # fmt: skip
 # Inside household_models, the order of its modules (columns is the leaf).
-HOUSEHOLD_ORDER = ["columns", "vocab", "models", "schema", "batch", "sheets", "readers", "parse"]
+HOUSEHOLD_ORDER = ["columns", "vocab", "models", "schema", "batch", "cells", "sheets", "readers",
+                   "parse"]  # fmt: skip
 MAX_LINES = 500
 
 

@@ -168,6 +168,14 @@ def load_rulebook(root: Path | str | None = None, *, check_table: bool = True) -
 
 
 
+def cached_rulebook(root: Path | str | None = None) -> Rulebook:
+    """``load_rulebook(root)`` through the cache of loaded rulebooks (``engine.loader.cache``):
+    the same rulebook, re-read only when a file of the folder or of the engine changed."""
+    from engine.loader.cache import cached
+
+    return cached(Path(root) if root is not None else DEFAULT_RULES_DIR, load_rulebook)
+
+
 @cache
 def default_rulebook() -> Rulebook:
-    return load_rulebook()
+    return cached_rulebook()
