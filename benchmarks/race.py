@@ -1,0 +1,145 @@
+"""giamngheo side by side with its peers (not part of the test run).
+
+    python benchmarks/race.py                          # the 2025 province, 5 rounds
+    python benchmarks/race.py --households 2000000 --rounds 3
+
+Writes a synthetic province with ``giamngheo sample`` (seed 1, year 2025, Parquet), then runs,
+round after round and each in a fresh process, in an order that rotates every round:
+``giamngheo classify`` as a user runs it (with its durable_rules cross-check), the same with
+``--verify 0``, and the two peers of ``benchmarks/peers.py`` (one DuckDB query, one Polars lazy
+query; 12 indicators and the class, nothing else). Each run reads the same Parquet pair and writes
+its results to Parquet. CPU (user + system, all threads and children), wall time and peak
+resident memory come from ``wait4``; the table gives medians and ratios to the Polars peer, and
+each peer's agreement with giamngheo on every household giamngheo did not refuse. The section
+between the race markers of ``benchmarks/REPORT.md`` is replaced by the new table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+
+from peers import INDICATORS, agreement  # noqa: E402
+
+AS_OF = "2025-06-30"
+BEGIN, END = "<!-- race -->", "<!-- /race -->"
+
+
+def measure(command: list[str]) -> dict[str, float]:
+    """CPU seconds, wall seconds and peak RSS (MB) of one fresh process."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    error = proc.stderr.read().decode() if proc.stderr else ""
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed ({proc.returncode}): {error[-2000:]}")
+    return {"cpu": usage.ru_utime + usage.ru_stime, "wall": wall,
+            "rss": usage.ru_maxrss / 1024}  # fmt: skip
+
+
+def contestants(hh: Path, mem: Path, out: Path) -> dict[str, list[str]]:
+    py = sys.executable
+    cli = [py, "-m", "cli.main", "classify", str(hh), str(mem), "--as-of", AS_OF]
+    return {
+        "giamngheo classify (default, cross-check)": [*cli, "-o", str(out / "g.parquet")],
+        "giamngheo classify --verify 0": [*cli, "-o", str(out / "g0.parquet"), "--verify", "0"],
+        "DuckDB peer": [py, str(HERE / "peers.py"), "duckdb", str(hh), str(mem),
+                        str(out / "duckdb.parquet")],
+        "Polars peer": [py, str(HERE / "peers.py"), "polars", str(hh), str(mem),
+                        str(out / "polars.parquet")],
+    }  # fmt: skip
+
+
+def race(households: int | None, rounds: int) -> str:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        size = ["--province"] if households is None else ["--households", str(households)]
+        subprocess.run([sys.executable, "-m", "cli.main", "sample", "-o",
+                        str(folder / "s.parquet"), *size, "--seed", "1", "--year", "2025"],
+                       check=True, capture_output=True, cwd=HERE.parent)  # fmt: skip
+        hh, mem = folder / "s.parquet", folder / "s.members.parquet"
+        runs = contestants(hh, mem, folder)
+        names = list(runs)
+        got: dict[str, list[dict[str, float]]] = {n: [] for n in names}
+        for k in range(rounds):
+            order = names[k % len(names):] + names[: k % len(names)]
+            for name in order:
+                got[name].append(measure(runs[name]))
+            print(f"round {k + 1}/{rounds} done", flush=True)
+        import pyarrow.parquet as pq
+
+        n = pq.read_metadata(hh).num_rows
+        agree = {p: agreement(folder / f"{p}.parquet", folder / "g0.parquet")
+                 for p in ("duckdb", "polars")}  # fmt: skip
+        same = pq.read_table(folder / "g.parquet").equals(pq.read_table(folder / "g0.parquet"))
+    return render(n, rounds, got, agree, same)
+
+
+def render(n: int, rounds: int, got: dict[str, list[dict[str, float]]],
+           agree: dict[str, dict[str, int]], same: bool) -> str:  # fmt: skip
+    med = {name: {k: statistics.median(r[k] for r in runs) for k in ("cpu", "wall", "rss")}
+           for name, runs in got.items()}  # fmt: skip
+    polars = med["Polars peer"]
+    lines = [f"### {n:,} households ({rounds} rounds)", "",
+             "| run | CPU s | wall s | peak RSS MB | RSS KB / household | CPU / Polars | "
+             "wall / Polars |", "|---|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+    for name, m in med.items():
+        lines.append(f"| {name} | {m['cpu']:.2f} | {m['wall']:.2f} | {m['rss']:,.0f} | "
+                     f"{m['rss'] * 1024 / n:.2f} | {m['cpu'] / polars['cpu']:.2f}× | "
+                     f"{m['wall'] / polars['wall']:.2f}× |")  # fmt: skip
+    check = med["giamngheo classify (default, cross-check)"]["cpu"]
+    plain = med["giamngheo classify --verify 0"]["cpu"]
+    lines += ["", f"Cross-check share of the default run's CPU: {(check - plain) / check:.0%}. "
+              f"Default and `--verify 0` results identical: {'yes' if same else 'NO'}."]  # fmt: skip
+    for peer, a in agree.items():
+        wrong = {k: v for k, v in a.items() if k != "households" and v}
+        lines.append(f"{peer}: {a['households']:,} households compared on the class and "
+                     f"{len(INDICATORS)} indicator states, "
+                     f"{'no disagreement' if not wrong else f'disagreements {wrong}'}.")  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def write(sections: list[str], report: Path) -> None:
+    head = (f"{BEGIN}\n## Side by side with the peers\n\nMeasured {dt.date.today().isoformat()} "
+            f"by `python benchmarks/race.py` on {platform.node() or 'this machine'} "
+            f"({os.cpu_count()} CPUs, Python {platform.python_version()}); medians of "
+            "alternating rounds, each run a fresh process reading the Parquet pair of "
+            "`giamngheo sample` and writing Parquet.\n\n")  # fmt: skip
+    block = head + "\n".join(sections) + END
+    text = report.read_text("utf-8") if report.exists() else ""
+    if BEGIN in text and END in text:
+        text = text[: text.index(BEGIN)] + block + text[text.index(END) + len(END):]
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    report.write_text(text, "utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--households", type=int, nargs="+", default=[0],
+                        help="sizes (0: the 2025 province, 418,246)")  # fmt: skip
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--report", type=Path, default=HERE / "REPORT.md")
+    args = parser.parse_args()
+    sections = [race(n or None, args.rounds) for n in args.households]
+    print("\n".join(sections))
+    write(sections, args.report)
+    print(f"→ {args.report}")
+
+
+if __name__ == "__main__":
+    main()
