@@ -241,6 +241,27 @@ def _loose_id(value: Any) -> str:
     return text.lstrip("0") or text if text.isdigit() else text
 
 
+# Python's str.strip() on ASCII text removes these (RE2 syntax, for pyarrow).
+_ASCII_SPACE = r"[\t\n\x0b\x0c\r\x1c-\x1f ]"
+
+
+def loose_ids(values: list[str]) -> list[str]:
+    """``_loose_id`` of each value: in Arrow for ASCII text (where Python's strip and isdigit
+    are plain character classes), in Python for the rest."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.array(values, type=pa.large_string())
+    text = pc.replace_substring_regex(arr, f"^{_ASCII_SPACE}+|{_ASCII_SPACE}+$", "")
+    text = pc.replace_substring_regex(text, r"^([0-9]+)\.0$", r"\1")
+    text = pc.replace_substring_regex(text, r"^0*([1-9][0-9]*)$", r"\1")  # "000" stays
+    out: list[str] = text.to_pylist()
+    ascii_ = np.asarray(pc.string_is_ascii(arr).to_numpy(zero_copy_only=False), dtype=bool)
+    for i in np.flatnonzero(~ascii_).tolist():
+        out[i] = _loose_id(values[i])
+    return out
+
+
 def parse_batch(raw: RawBatch, duplicate_ids: set[str] | None = None) -> ParsedBatch:
     """Validate a raw batch. ``duplicate_ids``: household ids known to be duplicated elsewhere
     (another chunk of the same batch), treated as duplicates here too."""
@@ -286,10 +307,13 @@ def parse_batch(raw: RawBatch, duplicate_ids: set[str] | None = None) -> ParsedB
     # reported as such (ids are still compared as written).
     near = np.zeros(len(mem_ids), dtype=bool)
     detail = np.full(len(mem_ids), "", dtype=object)
-    if orphan.any():  # only then: a Python pass over the ids, never on a clean batch
-        loose = {_loose_id(v): v for v in id_series[first].tolist()}
-        for i in np.flatnonzero(orphan).tolist():
-            match = loose.get(_loose_id(mem_ids[i]))
+    if orphan.any():  # only then, and the households' loose ids computed in Arrow
+        wanted = {i: _loose_id(mem_ids[i]) for i in np.flatnonzero(orphan).tolist()}
+        known = id_series[first].tolist()
+        needed = set(wanted.values())
+        loose = {k: v for k, v in zip(loose_ids(known), known, strict=True) if k in needed}
+        for i, form in wanted.items():
+            match = loose.get(form)
             if match is not None:
                 near[i], detail[i] = True, match
     _id_errors(raw.members, mem_id_spec, mem_headers["household_id"], near, "id_format_mismatch",

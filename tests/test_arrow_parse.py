@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from engine.golden import frames
 from household_models import parse_batch, read_survey
 from household_models.batch import ParsedBatch
+from household_models.parse import _loose_id, loose_ids
 from household_models.readers import RawBatch, SourceTable
 from household_models.schema import HOUSEHOLD_SPECS, MEMBER_SPECS
 from tests.helpers import EXAMPLES, run
@@ -110,3 +111,13 @@ def test_the_province_parses_the_same(tmp_path: Path) -> None:
     b = parse_batch(RawBatch(_object_copy(raw.households), _object_copy(raw.members)))
     assert_same(a, b)
     assert len(a.errors) > 100  # the sample's noise: bad values reported the same way
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(["007", "7.0", "007.0", "0.0", "00", "000.0", " 12 ",
+                                           "\x1c12", "12\x0b", "１２", "١٢", "²", "12.00", "+1",
+                                           "-0", "HY-001", "0x", "0", ".0", "00.0 "]),
+                          st.text(alphabet="0123456789. \t\x1c\x85\u00a0a١²", max_size=6),
+                          st.text(max_size=6)), max_size=30))  # fmt: skip
+def test_loose_ids_in_arrow_are_the_python_ones(values: list[str]) -> None:
+    assert loose_ids(values) == [_loose_id(v) for v in values]

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from engine.errors import catalogue
@@ -13,12 +14,15 @@ from engine.evaluators.evaluation import CROSSCHECK_MAX as DEFAULT_MAX
 from engine.evaluators.evaluation import Evaluation, Tables
 from engine.evaluators.vectorised import Evaluator
 from engine.results.columns import (
+    INDICATOR_STATES,
     class_codes,
-    indicator_states,
     missing_column,
     reason_column,
     recommendation_column,
+    state_codes,
     status_columns,
+    text_array,
+    text_column,
 )
 from engine.results.recommendations import recommendations
 from engine.results.summaries import department_summary, summarise
@@ -99,23 +103,29 @@ def classify(batch: ParsedBatch, book: Rulebook, as_of: dt.date, lang: str = "vi
     taken = {*RESULT_COLUMNS, *(rule.id for rule, _ in resolved.indicators)}
     renamed = [c for c in results.columns if c in taken]
     results.columns = [f"input:{c}" if c in taken else c for c in results.columns]
+    # Columns of few distinct texts are built from codes (one Arrow take each), the others
+    # converted by Arrow in one call: the same values and type as columns of Python strings.
+    states = list(INDICATOR_STATES)
     for rule, _ in resolved.indicators:
-        results[rule.id] = indicator_states(evaluation.indicators[rule.id], invalid)
+        results[rule.id] = text_column(state_codes(evaluation.indicators[rule.id], invalid), states)
     count = pd.array(evaluation.deprivation_lo, dtype="Int64")
     count[invalid] = pd.NA
     results["deprivation_count"] = count
-    results["class"] = class_ids
-    vi_labels = {c: label["vi"] for c, label in cls.classes.items()}
-    results["class_vi"] = pd.Series(class_ids, dtype=object).map(vi_labels).to_numpy(dtype=object)
+    names = [row.cls for row in cls.rows] + [cls.undecided, cls.invalid]
+    which = np.where(evaluation.class_index < 0, len(cls.rows), evaluation.class_index)
+    which[invalid] = len(cls.rows) + 1
+    results["class"] = text_column(which, names)
+    results["class_vi"] = text_column(which, [cls.classes[c]["vi"] for c in names])
     results["reason"] = reason_column(resolved, evaluation, batch, class_ids, lang)
-    results["statuses"], results["statuses_text"] = status_columns(resolved, evaluation, batch,
-                                                                   lang)  # fmt: skip
+    statuses, statuses_text = status_columns(resolved, evaluation, batch, lang)
+    results["statuses"], results["statuses_text"] = text_array(statuses), text_array(statuses_text)
     recs = recommendations(resolved, ev, evaluation, batch, class_ids, lang)
-    results["recommendations"] = recommendation_column(recs, batch.n_households)
-    results["missing"] = missing_column(resolved, ev, evaluation, batch)
-    results["error"] = batch.household_error
-    results["rulebook_version"] = resolved.rulebook_version
-    results["as_of"] = as_of.isoformat()
+    results["recommendations"] = text_array(recommendation_column(recs, batch.n_households))
+    results["missing"] = text_array(missing_column(resolved, ev, evaluation, batch))
+    results["error"] = text_array(batch.household_error)
+    one = np.zeros(batch.n_households, dtype=np.int64)
+    results["rulebook_version"] = text_column(one, [resolved.rulebook_version])
+    results["as_of"] = text_column(one, [as_of.isoformat()])
     summary = summarise(results, batch, resolved)
     departments = department_summary(recs, resolved, lang)
     errors = batch.errors

@@ -19,6 +19,35 @@ from household_models.batch import ParsedBatch
 from household_models.vocab import code_label
 
 INDICATOR_STATES = np.array(["ok", "deprived", "unknown", ""], dtype=object)
+# pandas' text type ("str"), stored in Arrow: what a column of Python strings becomes.
+TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
+
+
+def text_column(codes: npt.NDArray[np.integer[Any]], texts: list[str]) -> pd.api.extensions.ExtensionArray:
+    """A text column from codes into a list of texts, built in Arrow (one ``take`` of the
+    dictionary): the same values and type as the column of Python strings it replaces."""
+    import pyarrow as pa
+
+    dictionary = pa.array(texts, type=pa.large_string())
+    column = dictionary.take(pa.array(np.asarray(codes, dtype=np.int64)))
+    out: pd.api.extensions.ExtensionArray = pd.array(column, dtype=TEXT)
+    return out
+
+
+def text_array(values: npt.NDArray[np.object_]) -> pd.api.extensions.ExtensionArray:
+    """A text column from an array of Python strings, converted by Arrow in one call."""
+    import pyarrow as pa
+
+    out: pd.api.extensions.ExtensionArray = pd.array(pa.array(values, type=pa.large_string()),
+                                                     dtype=TEXT)  # fmt: skip
+    return out
+
+
+def state_codes(tri: Tri, invalid: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
+    """An indicator's state per household as an index into ``INDICATOR_STATES``."""
+    idx = np.where(tri.t, 1, np.where(tri.f, 0, 2))
+    idx[invalid] = 3
+    return idx
 
 
 def join_by_position(positions: npt.NDArray[np.int64], tokens: npt.NDArray[Any], n: int,
@@ -41,9 +70,7 @@ def join_by_position(positions: npt.NDArray[np.int64], tokens: npt.NDArray[Any],
 def indicator_states(tri: Tri, invalid: npt.NDArray[np.bool_]) -> npt.NDArray[np.object_]:
     """An indicator's value per household as written in results: ``deprived``, ``ok``,
     ``unknown``, or empty for an invalid household."""
-    idx = np.where(tri.t, 1, np.where(tri.f, 0, 2))
-    idx[invalid] = 3
-    return INDICATOR_STATES[idx]
+    return INDICATOR_STATES[state_codes(tri, invalid)]
 
 
 def class_codes(resolved: Resolved, evaluation: Evaluation,
@@ -117,7 +144,7 @@ def missing_column(
 def reason_column(
     r: Resolved, evaluation: Evaluation, batch: ParsedBatch, class_ids: npt.NDArray[np.object_],
     lang: str,
-) -> npt.NDArray[np.object_]:  # fmt: skip
+) -> pd.api.extensions.ExtensionArray:  # fmt: skip
     """Reason text per household, built once per distinct (class, area, deprivation pattern)."""
     n = batch.n_households
     ids = [rule.id for rule, _ in r.indicators]
@@ -153,10 +180,11 @@ def reason_column(
             area=code_label("area", area_key, lang) if area_key else "?",
         )
         texts.append(text)
-    out = np.array(texts, dtype=object)[inverse]
-    invalid = batch.household_invalid
-    out[invalid] = batch.household_error[invalid]
-    return out
+    # An invalid household's reason is its own error text.
+    invalid = np.flatnonzero(batch.household_invalid)
+    codes = inverse.reshape(-1).astype(np.int64)
+    codes[invalid] = len(texts) + np.arange(len(invalid))
+    return text_column(codes, texts + [str(e) for e in batch.household_error[invalid]])
 
 
 def status_columns(
@@ -166,7 +194,6 @@ def status_columns(
     n = batch.n_households
     # A missing member number (its household is invalid) is written as 0, never cast from NaN.
     numbers = np.nan_to_num(batch.members["member_no"].values, nan=0.0).astype(np.int64)
-    member_no = numbers.astype(str).astype(object)
     positions: list[npt.NDArray[np.int64]] = []
     codes: list[npt.NDArray[np.object_]] = []
     labels: list[npt.NDArray[np.object_]] = []
@@ -178,7 +205,8 @@ def status_columns(
         else:
             hit = np.flatnonzero(tri.t)
             hit = hit[np.argsort(numbers[hit], kind="stable")]  # members in number order
-            nos = join_by_position(batch.member_household[hit], member_no[hit], n, ",")
+            texts = numbers[hit].astype(str).astype(object)  # only the members who hold it
+            nos = join_by_position(batch.member_household[hit], texts, n, ",")
             pos = np.flatnonzero(nos != "")
             suffix = "[" + nos[pos] + "]"
         positions.append(pos)
