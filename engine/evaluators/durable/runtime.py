@@ -66,6 +66,33 @@ class DurableError(EngineError):
     """An error raised inside a durable_rules action, or reported by the engine."""
 
 
+class _Json:
+    """``json`` as durable-rules' Python layer uses it (``dumps`` with ``ensure_ascii=False``,
+    ``loads``), through orjson when it is installed: the layer encodes the session state and
+    decodes each result on every firing, a quarter of the time of a household. The text is
+    the same JSON (orjson writes UTF-8 as ``ensure_ascii=False`` does); anything orjson refuses
+    goes through ``json``."""
+
+    def __init__(self) -> None:
+        import orjson
+
+        self._orjson = orjson
+        self.JSONDecodeError = json.JSONDecodeError
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        try:
+            return str(self._orjson.dumps(obj).decode("utf-8"))
+        except TypeError:
+            return json.dumps(obj, **kwargs)
+
+    def loads(self, text: str | bytes, **kwargs: Any) -> Any:
+        return self._orjson.loads(text)
+
+
+with contextlib.suppress(ImportError):
+    durable_engine.json = _Json()
+
+
 class QuietHost(durable_engine.Host):  # type: ignore[misc]
     """A host without the background dispatcher and timer threads."""
 
