@@ -94,6 +94,7 @@ def classify_cmd(inputs: tuple[Path, ...], output: Path, as_of: dt.date, lang: s
                   console=console(), disable=not large, transient=True) as progress:  # fmt: skip
         task = progress.add_task(word("validating"), total=3)
         batch = parse_batch(raw)
+        del raw  # the members as read are not needed once parsed
         progress.update(task, advance=1, description=word("classifying"))
         result = classify(batch, book, as_of, lang=lang, engine=engine, verify=verify,
                           processes=workers, resolved=resolved, verify_max=verify_max)  # fmt: skip

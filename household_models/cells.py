@@ -50,29 +50,45 @@ Parsed = tuple[Column, npt.NDArray[np.int64], list[str], list[str], list[tuple[s
 _PLAIN_TEXT = r"^[^\t\n\x0b\x0c\r\x1c-\x1f ]((?s:.*)[^\t\n\x0b\x0c\r\x1c-\x1f ])?$"
 
 
-def _arrow_strings(series: pd.Series) -> Any:
-    """The column as one Arrow string array when it is stored in Arrow (Parquet, pandas' str
-    type), else None."""
+def _dictionary(series: pd.Series) -> tuple[npt.NDArray[np.int64], Any] | None:
+    """The column as codes into an Arrow string dictionary, the NA slot after its last entry:
+    a column stored in Arrow is encoded by Arrow, a categorical of texts (a Parquet dictionary
+    column) is one already. None for any other column."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     dtype = series.dtype
-    if not (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"):
-        return None
-    arrow = series.array.__arrow_array__()
-    return arrow.combine_chunks() if hasattr(arrow, "combine_chunks") else arrow
+    if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
+        arrow = series.array.__arrow_array__()
+        if hasattr(arrow, "combine_chunks"):
+            arrow = arrow.combine_chunks()
+        encoded = arrow.dictionary_encode()
+        dictionary = encoded.dictionary
+        codes = pc.fill_null(encoded.indices, len(dictionary)).to_numpy()
+        return codes.astype(np.int64), dictionary
+    if isinstance(dtype, pd.CategoricalDtype) and pd.api.types.is_string_dtype(dtype.categories):
+        texts = dtype.categories.to_numpy(dtype=object)
+        if not all(isinstance(t, str) for t in texts):
+            return None
+        dictionary = pa.array(texts, type=pa.large_string())
+        codes = series.cat.codes.to_numpy().astype(np.int64)
+        codes[codes < 0] = len(dictionary)
+        return codes, dictionary
+    return None
 
 
 def parse_column(spec: ColumnSpec, series: pd.Series) -> Parsed:
     """Parse one column. Returns the typed column and (positions, values, codes, messages) of
-    errors. A column stored in Arrow is parsed through its dictionary: each distinct value once,
-    by the same code as any other column (``_parse_values``), then spread back to the rows."""
-    arrow = _arrow_strings(series)
-    if arrow is None:
+    errors. A column stored in Arrow, or read as a dictionary, is parsed through its dictionary:
+    each distinct value once, by the same code as any other column (``_parse_values``), then
+    spread back to the rows."""
+    found = _dictionary(series)
+    if found is None:
         return _parse_values(spec, series)
     import pyarrow.compute as pc
 
-    encoded = arrow.dictionary_encode()
-    dictionary = encoded.dictionary
-    n_u = len(dictionary)
-    codes = pc.fill_null(encoded.indices, n_u).to_numpy().astype(np.int64)  # n_u: the NA slot
+    codes, dictionary = found
+    n_u = len(dictionary)  # codes == n_u: the NA slot
     if spec.kind == "text":  # ids and names: mostly distinct, mostly plain ASCII
         plain = pc.and_(pc.string_is_ascii(dictionary),
                         pc.match_substring_regex(dictionary, _PLAIN_TEXT))  # fmt: skip

@@ -117,14 +117,14 @@ def _rows_apart(path: Path, text: str, sep: str) -> tuple[pd.DataFrame, list[tup
     return pd.DataFrame(out, columns=header, dtype=object), bad
 
 
-def parquet_file(path: Path) -> Any:
+def parquet_file(path: Path, dictionary: list[str] | None = None) -> Any:
     """A Parquet file opened for reading, its columns checked: one value per cell, no lists or
-    structures, at most MAX_COLUMNS."""
+    structures, at most MAX_COLUMNS. ``dictionary``: columns to read as dictionaries."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
-        file = pq.ParquetFile(path)
+        file = pq.ParquetFile(path, read_dictionary=dictionary)
         schema = file.schema_arrow
     except Exception as exc:  # pyarrow raises several types for a damaged file
         raise SurveyReadError(
@@ -143,11 +143,18 @@ def parquet_file(path: Path) -> Any:
     return file
 
 
-def read_parquet(path: Path, name: str | None = None) -> SourceTable:
+def read_parquet(path: Path, name: str | None = None, members: bool = False) -> SourceTable:
+    """A Parquet table, its text kept in Arrow (pandas' "str"). A members table, which is only
+    parsed and never written back, has its text columns read as dictionaries (categoricals):
+    a few bytes a cell instead of a string each."""
     import pyarrow as pa
 
     file = parquet_file(path)
-    text = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' "str": the text stays in Arrow
+    text = pd.StringDtype("pyarrow", na_value=np.nan)
+    if members:
+        strings = [f.name for f in file.schema_arrow
+                   if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]  # fmt: skip
+        file = parquet_file(path, strings)
     try:
         frame = file.read().to_pandas(types_mapper={pa.string(): text,
                                                     pa.large_string(): text}.get)  # fmt: skip
@@ -155,6 +162,8 @@ def read_parquet(path: Path, name: str | None = None) -> SourceTable:
         raise SurveyReadError(
             path, f"không đọc được tệp Parquet ({exc}).", f"cannot read the Parquet file ({exc})."
         ) from None
+    del file
+    pa.default_memory_pool().release_unused()  # the file's buffers back to the system
     frame = frame.reset_index(drop=True)
     frame.columns = [str(c) for c in frame.columns]
     check_headers(list(frame.columns), name or path.name)
@@ -246,7 +255,37 @@ def _read_workbook(path: Path) -> RawBatch:
 
 
 def is_members_table(table: SourceTable) -> bool:
-    return any(match_key(c) in MEMBER_MARKERS for c in table.frame.columns)
+    return _has_members_marker(list(table.frame.columns))
+
+
+def _has_members_marker(columns: list[Any]) -> bool:
+    return any(match_key(c) in MEMBER_MARKERS for c in columns)
+
+
+def _members_second(first: tuple[list[Any], int], second: tuple[list[Any], int],
+                    where: Path) -> bool:  # fmt: skip
+    """Whether two tables, given as (column names, rows), are in the order households, members;
+    False when they are the other way round. Raises when neither can be told the members."""
+    (a_cols, a_rows), (b_cols, b_rows) = first, second
+    a_mem, b_mem = _has_members_marker(a_cols), _has_members_marker(b_cols)
+    if a_mem and b_mem:
+        # Both have a number column (a households list often has an STT counter): the
+        # members table is the one with the canonical member_no, else the longer one.
+        canonical = [any(match_key(c) == "member_no" for c in cols) for cols in (a_cols, b_cols)]
+        if canonical[0] != canonical[1]:
+            return not canonical[0]
+        return a_rows <= b_rows
+    if a_mem:
+        return False
+    if not b_mem:
+        raise SurveyReadError(
+            where,
+            "không nhận ra bảng thành viên: đúng một trong hai tệp phải có cột 'member_no' "
+            "(hoặc 'stt').",
+            "cannot tell the members table: exactly one of the two files must have a "
+            "'member_no' (or 'stt') column.",
+        )
+    return True
 
 
 def read_survey(paths: list[Path]) -> RawBatch:
@@ -269,33 +308,21 @@ def read_survey(paths: list[Path]) -> RawBatch:
     if len(paths) == 1 and suffixes <= {".xlsx", ".xlsm"}:
         return read_workbook(paths[0])
     if len(paths) == 2 and (suffixes <= {".csv", ".txt"} or suffixes <= {".parquet", ".pq"}):
-        reader = read_parquet if suffixes <= {".parquet", ".pq"} else read_csv
         # Two files of the same name in different folders are told apart by their paths.
         same = paths[0].name == paths[1].name
-        a, b = (reader(p, str(p) if same else p.name) for p in paths)
-        if is_members_table(a) and not is_members_table(b):
-            a, b = b, a
-        elif is_members_table(a) and is_members_table(b):
-            # Both have a number column (a households list often has an STT counter): the
-            # members table is the one with the canonical member_no, else the longer one.
-            canonical = [any(match_key(c) == "member_no" for c in t.frame.columns) for t in (a, b)]
-            if canonical[0] != canonical[1]:
-                a, b = (b, a) if canonical[0] else (a, b)
-            elif len(a.frame) > len(b.frame):
-                a, b = b, a
-            return RawBatch(a, b)
-        if not is_members_table(b) or is_members_table(a):
-            raise SurveyReadError(
-                paths[1],
-                "không nhận ra bảng thành viên: đúng một trong hai tệp phải có cột 'member_no' "
-                "(hoặc 'stt').",
-                "cannot tell the members table: exactly one of the two files must have a "
-                "'member_no' (or 'stt') column.",
-            )
-        return RawBatch(a, b)
-    names = " ".join(str(p) for p in paths)
+        names = [str(p) if same else p.name for p in paths]
+        if suffixes <= {".parquet", ".pq"}:  # the roles from the schemas, before any data
+            files = [parquet_file(p) for p in paths]
+            shapes = [(list(f.schema_arrow.names), f.metadata.num_rows) for f in files]
+            order = [0, 1] if _members_second(shapes[0], shapes[1], paths[1]) else [1, 0]
+            hh, mem = (read_parquet(paths[i], names[i], members=k == 1)
+                       for k, i in enumerate(order))  # fmt: skip
+            return RawBatch(hh, mem)
+        a, b = (read_csv(p, n) for p, n in zip(paths, names, strict=True))
+        shapes = [(list(t.frame.columns), len(t.frame)) for t in (a, b)]
+        return RawBatch(a, b) if _members_second(shapes[0], shapes[1], paths[1]) else RawBatch(b, a)
     raise SurveyReadError(
-        names,
+        " ".join(str(p) for p in paths),
         "đầu vào phải là một sổ Excel (.xlsx) hoặc hai tệp hộ và thành viên cùng loại "
         "(.csv hoặc .parquet).",
         "input must be one workbook (.xlsx) or a households file and a members file of the "

@@ -104,9 +104,10 @@ def test_the_province_parses_the_same(tmp_path: Path) -> None:
     assert code == 0
     raw = read_survey([tmp_path / "h.parquet", tmp_path / "h.members.parquet"])
     assert len(raw.households.frame) == 418_246
-    stored = [c for c in raw.members.frame.columns
-              if isinstance(raw.members.frame[c].dtype, pd.StringDtype)]  # fmt: skip
-    assert len(stored) >= 10  # the Arrow path is the one taken
+    frames = raw.households.frame, raw.members.frame
+    in_arrow = [c for c in frames[0].columns if isinstance(frames[0][c].dtype, pd.StringDtype)]
+    coded = [c for c in frames[1].columns if isinstance(frames[1][c].dtype, pd.CategoricalDtype)]
+    assert len(in_arrow) >= 10 and len(coded) >= 10  # the dictionary paths are the ones taken
     a = parse_batch(raw)
     b = parse_batch(RawBatch(_object_copy(raw.households), _object_copy(raw.members)))
     assert_same(a, b)
