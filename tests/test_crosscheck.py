@@ -35,7 +35,7 @@ def test_every_decision_stratum_is_in_the_sample(province_part: tuple[ParsedBatc
     s = crosscheck_sample(r, ev, batch, 0.01, columns=result.evaluator.columns)  # type: ignore[attr-defined]
     chosen = np.zeros(batch.n_households, dtype=bool)
     chosen[s.positions] = True
-    assert len(s.positions) <= 1500 and not batch.household_invalid[s.positions].any()
+    assert len(s.positions) <= 1000 and not batch.household_invalid[s.positions].any()
     # Written here from the evaluation, not from the sampler: each class present, and within
     # it each status held, each action given, each indicator unknown.
     valid = ~batch.household_invalid

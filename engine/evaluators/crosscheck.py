@@ -195,10 +195,11 @@ def _decisions(r: Resolved, evaluation: Evaluation, batch: ParsedBatch,
     marks += [~(tri.t | tri.f) for tri in evaluation.indicators.values()]
     classes = evaluation.class_index[valid]
     out: list[npt.NDArray[np.int64]] = []
+    marks = [mark[valid] for mark in marks]
     for cls in np.unique(classes).tolist():
         mine = classes == cls
         for mark in marks:
-            found = np.flatnonzero(mine & mark[valid])
+            found = np.flatnonzero(mine & mark)
             if len(found):
                 out.append(found)
     return out
@@ -246,27 +247,33 @@ def crosscheck_sample(r: Resolved, evaluation: Evaluation, batch: ParsedBatch, f
     rng = np.random.default_rng(seed)
     rank = rng.permutation(len(valid))  # a random order of the valid households
 
-    def shuffled(members: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-        return members[np.argsort(rank[members], kind="stable")]
+    def first(members: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """The stratum's PER_STRATUM households first in the random order, in that order."""
+        keys = rank[members]
+        if len(members) > PER_STRATUM:
+            top = np.argpartition(keys, PER_STRATUM - 1)[:PER_STRATUM]
+            members, keys = members[top], keys[top]
+        return members[np.argsort(keys)]
 
-    strata = [shuffled(s) for s in _decisions(r, evaluation, batch, valid)]
-    at_line = [shuffled(s) for s in _at_thresholds(r, batch, valid, columns or {
+    strata = [(len(s), first(s)) for s in _decisions(r, evaluation, batch, valid)]
+    at_line = [(len(s), first(s)) for s in _at_thresholds(r, batch, valid, columns or {
         "household": batch.households, "member": batch.members})]  # fmt: skip
     picks: list[npt.NDArray[np.int64]] = []
-    sized = sorted(((len(s), s[:PER_STRATUM]) for s in (*strata, *at_line)), key=lambda x: x[0])
-    everything = [s for _, s in sized]  # the rarest strata first
+    everything = [s for _, s in sorted((*strata, *at_line), key=lambda x: x[0])]  # rarest first
     for i in range(PER_STRATUM):  # one from every stratum, then a second, ...
         picks += [s[i : i + 1] for s in everything if len(s) > i]
-    uniform = max(math.ceil(fraction * len(valid)), 20)
-    by_rank = np.argsort(rank, kind="stable")
-    order = np.concatenate([*picks, by_rank[:uniform]]) if picks else by_rank[:uniform]
-    _, first = np.unique(order, return_index=True)
-    order = order[np.sort(first)]  # each household once, in the order it was picked
+    uniform = min(max(math.ceil(fraction * len(valid)), 20), len(valid))
+    by_rank = np.argpartition(rank, uniform - 1)[:uniform] if uniform < len(valid) else \
+        np.arange(len(valid))  # fmt: skip
+    by_rank = by_rank[np.argsort(rank[by_rank])]
+    order = np.concatenate([*picks, by_rank]) if picks else by_rank
+    _, seen = np.unique(order, return_index=True)
+    order = order[np.sort(seen)]  # each household once, in the order it was picked
     if most > 0:
         order = order[: max(most, 1)]
     chosen = set(order.tolist())
-    covered = sum(1 for s in strata if chosen.intersection(s[:PER_STRATUM].tolist()))
-    line_covered = sum(1 for s in at_line if chosen.intersection(s.tolist()))
+    covered = sum(1 for _, s in strata if chosen.intersection(s.tolist()))
+    line_covered = sum(1 for _, s in at_line if chosen.intersection(s.tolist()))
     stratified = len({int(x) for p in picks for x in p} & chosen)
     return Sample(sorted(valid[order].tolist()), len(strata), covered, len(at_line),
                   line_covered, len(chosen) - stratified)  # fmt: skip
