@@ -137,8 +137,7 @@ def personal_values(columns: list[Column]) -> frozenset[str]:
     """The values of personal columns (names), as written, NFC and trimmed."""
     out: set[str] = set()
     for col in columns:
-        out.update(str(v).strip() for v, missing in zip(col.values, col.missing, strict=True)
-                   if not missing and str(v).strip())  # fmt: skip
+        out.update(str(v).strip() for v in col.values[~col.missing] if str(v).strip())
     return frozenset(out)
 
 

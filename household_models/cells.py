@@ -170,7 +170,13 @@ def _parse_values(spec: ColumnSpec, series: pd.Series) -> Parsed:
                 [bad_code[i] for i in order],
                 [bad_msg[i] for i in order],
             )
-    codes, uniques = pd.factorize(series.astype(object), use_na_sentinel=True)
+    if series.dtype == bool or pd.api.types.is_integer_dtype(series.dtype) and \
+            not isinstance(series.dtype, pd.api.extensions.ExtensionDtype):  # fmt: skip
+        # NumPy booleans and integers: factorized natively, the distinct values as Python's.
+        codes, native = pd.factorize(series.to_numpy(), use_na_sentinel=True)
+        uniques: Any = native.tolist()
+    else:
+        codes, uniques = pd.factorize(series.astype(object), use_na_sentinel=True)
     canon: list[Any] = []
     errors: dict[int, InvalidValue] = {}
     for i, raw_value in enumerate(uniques):

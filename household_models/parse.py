@@ -377,8 +377,9 @@ def parse_batch(raw: RawBatch, duplicate_ids: set[str] | None = None) -> ParsedB
         joined = keyed.groupby("pos", sort=False)["message_vi"].agg(" | ".join)
         household_error[joined.index.to_numpy(dtype=np.int64)] = joined.to_numpy()
 
-    members = {name: Column(c.kind, c.values[linked], c.missing[linked], c.codes)
-               for name, c in mem.items()}  # fmt: skip
+    members = mem if linked.all() else {
+        name: Column(c.kind, c.values[linked], c.missing[linked], c.codes)
+        for name, c in mem.items()}  # fmt: skip
     return ParsedBatch(
         households=hh,
         members=members,
