@@ -1,7 +1,7 @@
 """giamngheo side by side with its peers (not part of the test run).
 
     python benchmarks/race.py                          # the 2025 province, 5 rounds
-    python benchmarks/race.py --households 2000000 --rounds 3
+    python benchmarks/race.py --households 0 2000000 --rounds 5 3   # the province, then 2 M
 
 Writes a synthetic province with ``giamngheo sample`` (seed 1, year 2025, Parquet), then runs,
 round after round and each in a fresh process, in an order that rotates every round:
@@ -101,10 +101,20 @@ def render(n: int, rounds: int, got: dict[str, list[dict[str, float]]],
         lines.append(f"| {name} | {m['cpu']:.2f} | {m['wall']:.2f} | {m['rss']:,.0f} | "
                      f"{m['rss'] * 1024 / n:.2f} | {m['cpu'] / polars['cpu']:.2f}× | "
                      f"{m['wall'] / polars['wall']:.2f}× |")  # fmt: skip
-    check = med["giamngheo classify (default, cross-check)"]["cpu"]
-    plain = med["giamngheo classify --verify 0"]["cpu"]
+    default = med["giamngheo classify (default, cross-check)"]
+    check, plain = default["cpu"], med["giamngheo classify --verify 0"]["cpu"]
     lines += ["", f"Cross-check share of the default run's CPU: {(check - plain) / check:.0%}. "
               f"Default and `--verify 0` results identical: {'yes' if same else 'NO'}."]  # fmt: skip
+    targets = [("default CPU ≤ 1.5× Polars", check / polars["cpu"], 1.5),
+               ("`--verify 0` CPU ≤ 1.2× Polars", plain / polars["cpu"], 1.2),
+               ("cross-check ≤ 15 % of the default run", (check - plain) / check, 0.15)]
+    if n < 1_000_000:
+        targets.append(("default wall ≤ 5 s", default["wall"], 5.0))
+    else:
+        targets.append(("peak ≤ 1.2 KB a household", default["rss"] * 1024 / n, 1.2))
+    lines.append("Targets: " + "; ".join(
+        f"{name}: {f'{value:.1%}' if bound < 1 else f'{value:.2f}'}, "
+        f"{'met' if value <= bound else 'missed'}" for name, value, bound in targets) + ".")
     for peer, a in agree.items():
         wrong = {k: v for k, v in a.items() if k != "households" and v}
         lines.append(f"{peer}: {a['households']:,} households compared on the class and "
@@ -132,10 +142,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--households", type=int, nargs="+", default=[0],
                         help="sizes (0: the 2025 province, 418,246)")  # fmt: skip
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, nargs="+", default=[5],
+                        help="rounds for each size (the last one for the sizes after it)")  # fmt: skip
     parser.add_argument("--report", type=Path, default=HERE / "REPORT.md")
     args = parser.parse_args()
-    sections = [race(n or None, args.rounds) for n in args.households]
+    rounds = args.rounds + [args.rounds[-1]] * len(args.households)
+    sections = [race(n or None, k) for n, k in zip(args.households, rounds, strict=False)]
     print("\n".join(sections))
     write(sections, args.report)
     print(f"→ {args.report}")

@@ -55,7 +55,7 @@ def _terminate(signum: int, _frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
-def _reuse_freed_memory() -> None:
+def reuse_freed_memory() -> None:
     """Arrow allocates from the system heap, as NumPy does, unless ``ARROW_DEFAULT_MEMORY_POOL``
     says otherwise: memory one frees the other reuses (a large batch's peak is about a sixth
     lower). On glibc, arrays of any size come from the heap and freed memory stays there for
@@ -81,7 +81,7 @@ def _reuse_freed_memory() -> None:
 def run() -> None:
     """The console entry point: the command group with SIGTERM handled, freed memory reused."""
     signal.signal(signal.SIGTERM, _terminate)
-    _reuse_freed_memory()
+    reuse_freed_memory()
     main()
 
 
