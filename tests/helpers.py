@@ -4,6 +4,7 @@ through the real reader → parser → evaluator path, and the hypothesis strate
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +14,10 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from cli.main import main
-from engine import default_rulebook
+from engine import default_rulebook, load_rulebook
 from engine.golden import base, classify_frames, frames
 from engine.results.classify import BatchResult
+from engine.rulebook import Rulebook
 from household_models.batch import ParsedBatch
 from household_models.parse import parse_batch
 from household_models.readers import RawBatch, SourceTable
@@ -32,7 +34,8 @@ BASE_MEMBER: dict[str, Any] = base()["member"]
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 __all__ = ["AS_OF", "BASE_HOUSEHOLD", "BASE_MEMBER", "EXAMPLES", "FAST", "GOLDEN", "ROOT", "RULES",
-           "batch_of", "cases", "frames", "run", "run_cases", "run_frames"]  # fmt: skip
+           "batch_of", "cases", "frames", "run", "run_cases", "run_frames",
+           "wrong_operator_rulebook"]  # fmt: skip
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -48,6 +51,19 @@ def run_frames(hh: pd.DataFrame, mem: pd.DataFrame, as_of: dt.date) -> BatchResu
 def run_cases(cases: list[dict[str, Any]], as_of: dt.date) -> pd.DataFrame:
     hh, mem = frames(cases)
     return run_frames(hh, mem, as_of).results
+
+
+def wrong_operator_rulebook(tmp_path: Path) -> Rulebook:
+    """The bundled rulebook with one planted mutation: income at or below the poverty line
+    (``le``) becomes strictly below it (``lt``)."""
+    rules = tmp_path / "rules"
+    shutil.copytree(RULES, rules, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    path = rules / "facts" / "household" / "income_at_or_below_line.yaml"
+    text = path.read_text("utf-8")
+    assert "- le: [{field: income_per_capita_vnd}" in text
+    path.write_text(text.replace("- le: [{field: income_per_capita_vnd}",
+                                 "- lt: [{field: income_per_capita_vnd}", 1), "utf-8")  # fmt: skip
+    return load_rulebook(rules)
 
 
 def batch_of(hh: pd.DataFrame, mem: pd.DataFrame) -> ParsedBatch:

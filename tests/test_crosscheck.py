@@ -6,18 +6,17 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from engine import classify, default_rulebook, load_rulebook
+from engine import classify, default_rulebook
 from engine.evaluators.crosscheck import compare, crosscheck_sample, run_durable
 from engine.synthetic import generate
 from household_models import parse_batch, read_survey
 from household_models.batch import ParsedBatch
-from tests.helpers import EXAMPLES, RULES, batch_of
+from tests.helpers import EXAMPLES, batch_of, wrong_operator_rulebook
 
 AS_OF = dt.date(2025, 6, 30)
 
@@ -77,13 +76,7 @@ def test_a_wrong_operator_at_the_line_is_caught_by_the_default_sample(tmp_path: 
     """20,000 households, one of them rural at exactly 1,500,000 VND a person (the rural poverty
     line of Decree 07/2021): the default sample holds it, and a durable_rules rulebook where
     '≤ line' became '< line' disagrees on its class."""
-    rules = tmp_path / "rules"
-    shutil.copytree(RULES, rules, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    path = rules / "facts" / "household" / "income_at_or_below_line.yaml"
-    text = path.read_text("utf-8")
-    path.write_text(text.replace("- le: [{field: income_per_capita_vnd}",
-                                 "- lt: [{field: income_per_capita_vnd}", 1), "utf-8")  # fmt: skip
-    wrong = load_rulebook(rules).resolve(AS_OF)
+    wrong = wrong_operator_rulebook(tmp_path).resolve(AS_OF)
     hh, mem = generate(20_000, year=2025, seed=4)
     rural = np.flatnonzero((hh["area"] == "rural").to_numpy())
     at = int(rural[len(rural) // 2])

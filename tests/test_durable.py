@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import shutil
 import threading
 import unicodedata
 from pathlib import Path
@@ -17,7 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine import classify, default_rulebook, load_rulebook
+from engine import classify, default_rulebook
 from engine.evaluators.crosscheck import compare, run_durable
 from engine.evaluators.durable import (
     DurableError,
@@ -31,7 +30,7 @@ from engine.evaluators.reference import Reference, from_batch
 from engine.rulebook import Resolved
 from household_models import parse_batch, read_survey
 from household_models.batch import ParsedBatch
-from tests.helpers import EXAMPLES, FAST, batch_of, cases, frames
+from tests.helpers import EXAMPLES, FAST, batch_of, cases, frames, wrong_operator_rulebook
 
 RULES = Path(__file__).parent.parent / "rules"
 
@@ -188,13 +187,7 @@ def test_exhaustive_enumeration_agrees_on_all_three(block: int) -> None:
 def test_a_wrong_operator_is_caught(tmp_path: Path) -> None:
     """A mutated rulebook (≤ line becomes < line) given to durable_rules alone: the comparison
     on the enumerated space finds the households at exactly the line."""
-    rules = tmp_path / "rules"
-    shutil.copytree(RULES, rules, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    path = rules / "facts" / "household" / "income_at_or_below_line.yaml"
-    text = path.read_text("utf-8")
-    path.write_text(text.replace("- le: [{field: income_per_capita_vnd}",
-                                 "- lt: [{field: income_per_capita_vnd}", 1), "utf-8")  # fmt: skip
-    wrong = load_rulebook(rules).resolve(dt.date(2025, 6, 30))
+    wrong = wrong_operator_rulebook(tmp_path).resolve(dt.date(2025, 6, 30))
     hh, mem = frames(enumerated(1_500_000, 2_250_000, range(0, 64)))
     batch = batch_of(hh, mem)
     result = classify(batch, default_rulebook(), dt.date(2025, 6, 30), verify=0)
