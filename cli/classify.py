@@ -116,6 +116,10 @@ def classify_cmd(inputs: tuple[Path, ...], output: Path, as_of: dt.date, lang: s
              households=int(total["households"]), cost=int(total["first_year_cost_vnd"]),
              loans=int(total["loan_volume_vnd"])))  # fmt: skip
     _report_verified(result.verified, result.disagreements, engine == "durable")
+    if result.sample is not None and result.sample.positions:
+        s = result.sample
+        say(word("verified_sample", covered=s.patterns_covered, strata=s.patterns,
+                 at_line=s.thresholds_covered, thresholds=s.thresholds, uniform=s.uniform))  # fmt: skip
     for path in written:
         say(word("written", path=path))
     log.info("classified %d households", len(result.results))
