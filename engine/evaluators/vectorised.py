@@ -131,12 +131,17 @@ class Evaluator:
     # -- expressions ---------------------------------------------------------------------------
 
     def _full(self, value: float, context: str) -> Floats:
-        return np.full(self.n[context], value, dtype=np.float64)
+        """A number for every row: one read-only value seen as a column (no memory)."""
+        return np.broadcast_to(np.float64(value), (self.n[context],))
 
     def expr(self, node: c.Node, context: str) -> Num | Code | CodeSet:
         if isinstance(node, c.FieldRef):
             col = self.columns[context][node.name]
             if col.kind in ("int", "number"):
+                if not col.missing.any():  # the column itself, read-only
+                    column = col.values.view()
+                    column.flags.writeable = False
+                    return Num(column, column)
                 lo = np.where(col.missing, -np.inf, col.values)
                 hi = np.where(col.missing, np.inf, col.values)
                 return Num(lo, hi)
