@@ -15,7 +15,7 @@ from cli.console import console, print_counts, say, word
 from cli.options import as_of_option, lang_option, rulebook, rules_option
 from engine import classify
 from engine.errors import CheckFailed
-from engine.evaluators.evaluation import CROSSCHECK_MAX as DEFAULT_MAX
+from engine.evaluators.evaluation import CROSSCHECK_MAX
 from engine.files import check_target
 from engine.results.chunked import classify_chunked
 from engine.results.outputs import output_paths, write_result
@@ -44,7 +44,7 @@ log = logging.getLogger("giamngheo")
               help="cross-check on durable_rules: a few households of every decision pattern "
               "and of every threshold value, plus this share drawn at random (0 disables, "
               "1 checks every household)")  # fmt: skip
-@click.option("--verify-max", type=click.IntRange(0, None), default=DEFAULT_MAX,
+@click.option("--verify-max", type=click.IntRange(0, None), default=CROSSCHECK_MAX,
               show_default=True, help="at most this many households in the cross-check "
               "(0: no limit; per chunk with --chunk-size)")  # fmt: skip
 @click.option("--processes", type=click.IntRange(1, 64), default=None,

@@ -45,9 +45,11 @@ def _parse_numeric_fast(
 
 Parsed = tuple[Column, npt.NDArray[np.int64], list[str], list[str], list[tuple[str, str]]]
 
+# What Python's str.strip() removes from ASCII text, as an RE2 class (for pyarrow).
+ASCII_SPACE = r"\t\n\x0b\x0c\r\x1c-\x1f "
 # An ASCII text the normaliser returns unchanged (NFC is the identity on ASCII; nothing for
-# str.strip to remove): no Python call needed. In RE2 syntax, for pyarrow.
-_PLAIN_TEXT = r"^[^\t\n\x0b\x0c\r\x1c-\x1f ]((?s:.*)[^\t\n\x0b\x0c\r\x1c-\x1f ])?$"
+# str.strip to remove): no Python call needed.
+_PLAIN_TEXT = rf"^[^{ASCII_SPACE}]((?s:.*)[^{ASCII_SPACE}])?$"
 
 
 def _dictionary(series: pd.Series) -> tuple[npt.NDArray[np.int64], Any] | None:

@@ -17,7 +17,7 @@ import pandas as pd
 
 from engine.errors import SurveyReadError, close_matches
 from household_models.batch import BoolArray, Column, ParsedBatch, encode, mask, personal_values
-from household_models.cells import parse_column
+from household_models.cells import ASCII_SPACE, parse_column
 from household_models.columns import ColumnSpec
 from household_models.readers import RawBatch, SourceTable
 from household_models.schema import HOUSEHOLD_SPECS, MEMBER_SPECS
@@ -163,7 +163,10 @@ def _unknown_columns(table: SourceTable, specs: tuple[ColumnSpec, ...],
 
 def _parse_table(
     table: SourceTable, specs: tuple[ColumnSpec, ...], errors: _Errors, id_column: str
-) -> tuple[dict[str, Column], BoolArray, dict[str, str], npt.NDArray[np.object_]]:
+) -> tuple[dict[str, Column], BoolArray, dict[str, str], npt.NDArray[np.object_],
+           npt.NDArray[np.object_] | None]:  # fmt: skip
+    """The typed columns, invalid rows, headers and ids of a table, and its member numbers as
+    written (None without a member_no column)."""
     headers = map_headers(table, specs)
     _unknown_columns(table, specs, headers)
     errors.add_notes(table)
@@ -211,7 +214,7 @@ def _parse_table(
                 np.array([""], dtype=object), None,
             )  # fmt: skip
             errors.parts[-1]["row"] = pd.array([pd.NA], dtype="Int64")
-    return columns, invalid, headers, ids
+    return columns, invalid, headers, ids, member_nos
 
 
 def _id_errors(
@@ -241,10 +244,6 @@ def _loose_id(value: Any) -> str:
     return text.lstrip("0") or text if text.isdigit() else text
 
 
-# Python's str.strip() on ASCII text removes these (RE2 syntax, for pyarrow).
-_ASCII_SPACE = r"[\t\n\x0b\x0c\r\x1c-\x1f ]"
-
-
 def loose_ids(values: list[str]) -> list[str]:
     """``_loose_id`` of each value: in Arrow for ASCII text (where Python's strip and isdigit
     are plain character classes), in Python for the rest."""
@@ -252,7 +251,7 @@ def loose_ids(values: list[str]) -> list[str]:
     import pyarrow.compute as pc
 
     arr = pa.array(values, type=pa.large_string())
-    text = pc.replace_substring_regex(arr, f"^{_ASCII_SPACE}+|{_ASCII_SPACE}+$", "")
+    text = pc.replace_substring_regex(arr, f"^[{ASCII_SPACE}]+|[{ASCII_SPACE}]+$", "")
     text = pc.replace_substring_regex(text, r"^([0-9]+)\.0$", r"\1")
     text = pc.replace_substring_regex(text, r"^0*([1-9][0-9]*)$", r"\1")  # "000" stays
     out: list[str] = text.to_pylist()
@@ -266,10 +265,10 @@ def parse_batch(raw: RawBatch, duplicate_ids: set[str] | None = None) -> ParsedB
     """Validate a raw batch. ``duplicate_ids``: household ids known to be duplicated elsewhere
     (another chunk of the same batch), treated as duplicates here too."""
     errors = _Errors()
-    hh, hh_invalid, hh_headers, hh_ids = _parse_table(
+    hh, hh_invalid, hh_headers, hh_ids, _ = _parse_table(
         raw.households, HOUSEHOLD_SPECS, errors, "household_id"
     )
-    mem, mem_invalid, mem_headers, mem_ids = _parse_table(
+    mem, mem_invalid, mem_headers, mem_ids, mem_nos = _parse_table(
         raw.members, MEMBER_SPECS, errors, "household_id"
     )
     hh_id_spec = HOUSEHOLD_SPECS[0]
@@ -293,11 +292,7 @@ def parse_batch(raw: RawBatch, duplicate_ids: set[str] | None = None) -> ParsedB
     else:  # no household has an id: every member is an orphan
         mem_hh = np.full(len(mem_ids), -1, dtype=np.int64)
 
-    mem_nos_raw = (
-        _as_written(raw.members.frame[mem_headers["member_no"]])
-        if "member_no" in mem_headers
-        else np.full(len(mem_hh), None, dtype=object)
-    )
+    mem_nos_raw = mem_nos if mem_nos is not None else np.full(len(mem_hh), None, dtype=object)
     mem_id_spec = MEMBER_SPECS[0]
     mem_no_id = mem["household_id"].missing
     _id_errors(raw.members, mem_id_spec, mem_headers["household_id"], mem_no_id & ~mem_invalid,

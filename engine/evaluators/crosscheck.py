@@ -11,8 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from engine.evaluators.durable.runtime import DurableOutcome, evaluate_households
-from engine.evaluators.evaluation import CROSSCHECK_MAX as DEFAULT_MAX
-from engine.evaluators.evaluation import Evaluation, Tri
+from engine.evaluators.evaluation import CROSSCHECK_MAX, Evaluation, Tri
 from engine.evaluators.reference import from_batch
 from engine.rulebook import Resolved
 from engine.rulebook import conditions as c
@@ -181,16 +180,10 @@ def _decisions(r: Resolved, evaluation: Evaluation, batch: ParsedBatch,
     """The decision strata of the valid households (as indices into ``valid``): each class,
     and within each class, the households holding each status (a member status: held by any
     member), getting each action, and unknown in each indicator."""
-    n = batch.n_households
-    marks: list[npt.NDArray[np.bool_]] = [np.ones(n, dtype=bool)]
+    marks: list[npt.NDArray[np.bool_]] = [np.ones(batch.n_households, dtype=bool)]
     for status, _ in r.statuses:
         t = evaluation.statuses[status.id].t
-        if status.context == "member":
-            held = np.zeros(n, dtype=bool)
-            linked = batch.member_household >= 0
-            held[batch.member_household[linked & t]] = True
-            t = held
-        marks.append(t)
+        marks.append(_of_households(batch, t) if status.context == "member" else t)
     marks += [evaluation.actions[action.id].fires for action, _ in r.interventions]
     marks += [~(tri.t | tri.f) for tri in evaluation.indicators.values()]
     classes = evaluation.class_index[valid]
@@ -202,6 +195,13 @@ def _decisions(r: Resolved, evaluation: Evaluation, batch: ParsedBatch,
             found = np.flatnonzero(mine & mark)
             if len(found):
                 out.append(found)
+    return out
+
+
+def _of_households(batch: ParsedBatch, members: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+    """The households with at least one of the ``members`` marked."""
+    out = np.zeros(batch.n_households, dtype=bool)
+    out[batch.member_household[members]] = True
     return out
 
 
@@ -220,8 +220,7 @@ def _at_thresholds(r: Resolved, batch: ParsedBatch, valid: npt.NDArray[np.int64]
                 at |= ~col.missing & (col.values == value)
             col = columns["member"].get(name)
             if col is not None and col.kind in ("int", "number"):
-                hit = ~col.missing & (col.values == value) & (batch.member_household >= 0)
-                at[batch.member_household[hit]] = True
+                at |= _of_households(batch, ~col.missing & (col.values == value))
             found = np.flatnonzero(at[valid])
             if len(found):
                 out.append(found)
@@ -229,7 +228,7 @@ def _at_thresholds(r: Resolved, batch: ParsedBatch, valid: npt.NDArray[np.int64]
 
 
 def crosscheck_sample(r: Resolved, evaluation: Evaluation, batch: ParsedBatch, fraction: float,
-                      seed: int = 0, most: int = DEFAULT_MAX,
+                      seed: int = 0, most: int = CROSSCHECK_MAX,
                       columns: dict[str, dict[str, Column]] | None = None) -> Sample:  # fmt: skip
     """A reproducible sample of the valid households for the durable_rules cross-check.
 
@@ -263,9 +262,9 @@ def crosscheck_sample(r: Resolved, evaluation: Evaluation, batch: ParsedBatch, f
     for i in range(PER_STRATUM):  # one from every stratum, then a second, ...
         picks += [s[i : i + 1] for s in everything if len(s) > i]
     uniform = min(max(math.ceil(fraction * len(valid)), 20), len(valid))
-    by_rank = np.argpartition(rank, uniform - 1)[:uniform] if uniform < len(valid) else \
-        np.arange(len(valid))  # fmt: skip
-    by_rank = by_rank[np.argsort(rank[by_rank])]
+    by_rank = np.empty_like(rank)
+    by_rank[rank] = np.arange(len(rank))  # the households in the random order
+    by_rank = by_rank[:uniform]
     order = np.concatenate([*picks, by_rank]) if picks else by_rank
     _, seen = np.unique(order, return_index=True)
     order = order[np.sort(seen)]  # each household once, in the order it was picked

@@ -10,12 +10,11 @@ import numpy as np
 import pandas as pd
 
 from engine.errors import catalogue
-from engine.evaluators.evaluation import CROSSCHECK_MAX as DEFAULT_MAX
-from engine.evaluators.evaluation import Evaluation, Tables
+from engine.evaluators.evaluation import CROSSCHECK_MAX, Evaluation, Tables
 from engine.evaluators.vectorised import Evaluator
 from engine.results.columns import (
     INDICATOR_STATES,
-    class_codes,
+    class_positions,
     missing_column,
     reason_column,
     recommendation_column,
@@ -66,7 +65,7 @@ def classify(batch: ParsedBatch, book: Rulebook, as_of: dt.date, lang: str = "vi
     members they name) from the durable_rules evaluator, household by household; ``verify``
     re-evaluates a sample on durable_rules (a few households of every decision pattern and of
     every threshold value some household sits at, plus that fraction drawn uniformly, at most
-    ``verify_max``, default ``DEFAULT_MAX``) and reports each disagreement with the vectorised
+    ``verify_max``, default ``CROSSCHECK_MAX``) and reports each disagreement with the vectorised
     evaluator as an error (``engine_disagreement``).
     """
     resolved = resolved if resolved is not None else book.resolve(as_of)
@@ -87,7 +86,7 @@ def classify(batch: ParsedBatch, book: Rulebook, as_of: dt.date, lang: str = "vi
         if engine == "durable":
             checked = list(range(batch.n_households))
         else:
-            most = DEFAULT_MAX if verify_max is None else verify_max
+            most = CROSSCHECK_MAX if verify_max is None else verify_max
             sample = crosscheck_sample(resolved, evaluation, batch, verify, seed, most, ev.columns)
             checked = sample.positions
         outcomes = run_durable(resolved, batch, checked, processes)
@@ -97,7 +96,8 @@ def classify(batch: ParsedBatch, book: Rulebook, as_of: dt.date, lang: str = "vi
             evaluation = durable_evaluation(resolved, evaluation, batch, outcomes)
     cls = resolved.classification
     invalid = batch.household_invalid
-    class_ids = class_codes(resolved, evaluation, invalid)
+    which, names = class_positions(resolved, evaluation, invalid)
+    class_ids = np.array(names, dtype=object)[which]
 
     results = batch.raw_households.copy()
     taken = {*RESULT_COLUMNS, *(rule.id for rule, _ in resolved.indicators)}
@@ -111,9 +111,6 @@ def classify(batch: ParsedBatch, book: Rulebook, as_of: dt.date, lang: str = "vi
     count = pd.array(evaluation.deprivation_lo, dtype="Int64")
     count[invalid] = pd.NA
     results["deprivation_count"] = count
-    names = [row.cls for row in cls.rows] + [cls.undecided, cls.invalid]
-    which = np.where(evaluation.class_index < 0, len(cls.rows), evaluation.class_index)
-    which[invalid] = len(cls.rows) + 1
     results["class"] = text_column(which, names)
     results["class_vi"] = text_column(which, [cls.classes[c]["vi"] for c in names])
     results["reason"] = reason_column(resolved, evaluation, batch, class_ids, lang)

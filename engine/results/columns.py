@@ -73,15 +73,22 @@ def indicator_states(tri: Tri, invalid: npt.NDArray[np.bool_]) -> npt.NDArray[np
     return INDICATOR_STATES[state_codes(tri, invalid)]
 
 
+def class_positions(resolved: Resolved, evaluation: Evaluation,
+                    invalid: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.int64], list[str]]:  # fmt: skip
+    """Each household's class as an index into the returned class codes: the table row that
+    applied, the undecided class where none did, the invalid class for bad input."""
+    cls = resolved.classification
+    names = [row.cls for row in cls.rows] + [cls.undecided, cls.invalid]
+    which = np.where(evaluation.class_index < 0, len(cls.rows), evaluation.class_index)
+    which[invalid] = len(cls.rows) + 1
+    return which.astype(np.int64), names
+
+
 def class_codes(resolved: Resolved, evaluation: Evaluation,
                 invalid: npt.NDArray[np.bool_]) -> npt.NDArray[np.object_]:  # fmt: skip
-    """The class code of every household: the table row that applied, the undecided class
-    where none did, and the invalid class for households with bad input."""
-    cls = resolved.classification
-    row_classes = np.array([row.cls for row in cls.rows] + [cls.undecided], dtype=object)
-    class_ids = row_classes[evaluation.class_index]  # index -1 picks the undecided class
-    class_ids[invalid] = cls.invalid
-    return class_ids
+    """The class code of every household (see ``class_positions``)."""
+    which, names = class_positions(resolved, evaluation, invalid)
+    return np.array(names, dtype=object)[which]
 
 
 def missing_column(

@@ -77,11 +77,10 @@ class _Json:
         import orjson
 
         self._orjson = orjson
-        self.JSONDecodeError = json.JSONDecodeError
 
     def dumps(self, obj: Any, **kwargs: Any) -> str:
         try:
-            return str(self._orjson.dumps(obj).decode("utf-8"))
+            return self._orjson.dumps(obj).decode("utf-8")
         except TypeError:
             return json.dumps(obj, **kwargs)
 
