@@ -22,6 +22,10 @@ class Col:
     vi: str
     required: str = "no"
     personal: bool = False
+    # A descriptive column added after traces were first recorded: a trace lists it only when
+    # given, so that a trace recorded before it existed replays to the same bytes.
+    traced_when_given: bool = False
+    domain: str = ""  # the code list's name in vocabulary.yaml, when not the field's name
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,7 @@ class ColumnSpec:
     required: str
     personal: bool
     default: Any
+    traced_when_given: bool = False
     domain: str = ""
     codes: tuple[str, ...] = ()
     ge: float | None = None
@@ -64,7 +69,7 @@ def specs_for(model: type) -> tuple[ColumnSpec, ...]:
             enum_type = typing.get_args(base)[0]
             kind, codes, domain = "codes", tuple(e.value for e in enum_type), name
         elif isinstance(base, type) and issubclass(base, StrEnum):
-            kind, codes, domain = "code", tuple(e.value for e in base), name
+            kind, codes, domain = "code", tuple(e.value for e in base), col.domain or name
         elif base is bool:
             kind = "bool"
         elif base is int:
@@ -94,6 +99,7 @@ def specs_for(model: type) -> tuple[ColumnSpec, ...]:
                 required=col.required,
                 personal=col.personal,
                 default=default,
+                traced_when_given=col.traced_when_given,
                 domain=domain,
                 codes=codes,
                 **bounds,

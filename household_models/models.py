@@ -81,6 +81,22 @@ class PreviousStatus(StrEnum):
     not_poor = "not_poor"
 
 
+class ReviewKind(StrEnum):
+    annual = "annual"
+    regular = "regular"
+    complaint = "complaint"
+
+
+class Relationship(StrEnum):
+    head = "head"
+    spouse = "spouse"
+    child = "child"
+    parent = "parent"
+    grandchild = "grandchild"
+    sibling = "sibling"
+    other = "other"
+
+
 class Disability(StrEnum):
     none = "none"
     mild = "mild"
@@ -153,6 +169,16 @@ class Household(_Row):
     )
     district: Annotated[str | None, Col("huyện")] = _alias("district", "huyện")
     commune: Annotated[str | None, Col("xã")] = _alias("commune", "xã")
+    village: Annotated[str | None, Col("thôn", traced_when_given=True)] = _alias("village", "thôn")
+    farm_household: Annotated[
+        bool | None, Col("hộ làm nông, lâm, ngư, diêm nghiệp", traced_when_given=True)
+    ] = _alias("farm_household", "hộ làm nông, lâm, ngư, diêm nghiệp")
+    review_kind: Annotated[
+        ReviewKind | None, Col("hình thức rà soát", traced_when_given=True)
+    ] = _alias("review_kind", "hình thức rà soát")
+    review_date: Annotated[dt.date | None, Col("ngày rà soát", traced_when_given=True)] = _alias(
+        "review_date", "ngày rà soát"
+    )
     area: Annotated[Area | None, Col("khu vực", required="yes")] = _alias("area", "khu vực")
     income_per_capita_vnd: Annotated[
         int | None, Col("thu nhập bình quân", required="one of income"), Field(ge=0)
@@ -251,6 +277,67 @@ class Member(_Row):
         default=False,
         validation_alias=AliasChoices("pregnant_or_nursing", "mang thai/nuôi con nhỏ"),
     )
+    relationship: Annotated[
+        Relationship | None, Col("quan hệ với chủ hộ", traced_when_given=True)
+    ] = _alias("relationship", "quan hệ với chủ hộ")
+    ethnicity: Annotated[str | None, Col("dân tộc", traced_when_given=True)] = _alias(
+        "ethnicity", "dân tộc"
+    )
+    id_number: Annotated[str | None, Col("số định danh", personal=True)] = _alias(
+        "id_number", "số định danh"
+    )
+
+
+class EventKind(StrEnum):
+    moved_in = "moved_in"
+    moved_out = "moved_out"
+    split_from = "split_from"
+    merged_into = "merged_into"
+    dissolved = "dissolved"
+    head_changed = "head_changed"
+
+
+class Event(_Row):
+    """One household change between reviews (the optional ``events`` table)."""
+
+    household_id: Annotated[str | None, Col("mã hộ", required="yes")] = _alias(
+        "household_id", "mã hộ")
+    kind: Annotated[EventKind | None, Col("loại biến động", required="yes",
+                                          domain="event_kind")] = _alias("kind", "loại biến động")
+    on_date: Annotated[dt.date | None, Col("ngày", required="yes")] = _alias("on_date", "ngày")
+    related_household_id: Annotated[str | None, Col("mã hộ liên quan")] = _alias(
+        "related_household_id", "mã hộ liên quan")
+    note: Annotated[str | None, Col("ghi chú")] = _alias("note", "ghi chú")
+
+
+class Support(_Row):
+    """One support actually delivered (the optional ``support`` table)."""
+
+    household_id: Annotated[str | None, Col("mã hộ", required="yes")] = _alias(
+        "household_id", "mã hộ")
+    member_no: Annotated[int | None, Col("stt"), Field(ge=1, le=999)] = _alias("member_no", "stt")
+    action_id: Annotated[str | None, Col("mã hỗ trợ", required="yes")] = _alias(
+        "action_id", "mã hỗ trợ")
+    delivered_on: Annotated[dt.date | None, Col("ngày hỗ trợ", required="yes")] = _alias(
+        "delivered_on", "ngày hỗ trợ")
+    amount_vnd: Annotated[int | None, Col("số tiền"), Field(ge=0)] = _alias("amount_vnd", "số tiền")
+    programme: Annotated[str | None, Col("chương trình")] = _alias("programme", "chương trình")
+    decision_no: Annotated[str | None, Col("số quyết định")] = _alias("decision_no",
+                                                                       "số quyết định")
+
+
+class Decision(_Row):
+    """The commune's decision on one household's class in a round (``--decisions``)."""
+
+    household_id: Annotated[str | None, Col("mã hộ", required="yes")] = _alias(
+        "household_id", "mã hộ")
+    recognised_class: Annotated[PreviousStatus | None, Col(
+        "phân loại được công nhận", required="yes", domain="previous_status")] = _alias(
+        "recognised_class", "phân loại được công nhận")
+    decision_no: Annotated[str | None, Col("số quyết định")] = _alias("decision_no",
+                                                                       "số quyết định")
+    decision_date: Annotated[dt.date | None, Col("ngày quyết định")] = _alias(
+        "decision_date", "ngày quyết định")
 
 
 IndicatorState = Literal["deprived", "ok", "unknown", ""]

@@ -53,19 +53,26 @@ def json_cell(col: Column, i: int) -> Any:
     return str(value)
 
 
+def _record(columns: dict[str, Column], specs: dict[str, Any], i: int,
+            skip: str = "") -> dict[str, Any]:  # fmt: skip
+    """One row's non-personal cells; a column added after traces were first recorded is listed
+    only when given (``traced_when_given``), so older traces replay to the same bytes."""
+    out: dict[str, Any] = {}
+    for name, spec in specs.items():
+        if spec.personal or name not in columns or name == skip:
+            continue
+        value = json_cell(columns[name], i)
+        if value is None and spec.traced_when_given:
+            continue
+        out[name] = value
+    return out
+
+
 def canonical_input(batch: ParsedBatch) -> dict[str, Any]:
     """The household's inputs (one-household batch), personal fields left out."""
-    household = {
-        name: json_cell(batch.households[name], 0)
-        for name, spec in FIELD_SPECS["household"].items()
-        if not spec.personal and name in batch.households
-    }
-    member_specs = [(n, s) for n, s in FIELD_SPECS["member"].items()
-                    if not s.personal and n != "household_id"]  # fmt: skip
-    members = [
-        {name: json_cell(batch.members[name], i) for name, _ in member_specs if name in batch.members}
-        for i in range(len(batch.member_household))
-    ]
+    household = _record(batch.households, FIELD_SPECS["household"], 0)
+    members = [_record(batch.members, FIELD_SPECS["member"], i, skip="household_id")
+               for i in range(len(batch.member_household))]  # fmt: skip
     members.sort(key=lambda m: (m.get("member_no") is None, m.get("member_no") or 0))
     if batch.personal:  # a name typed into another column is masked there too
         for record in (household, *members):
