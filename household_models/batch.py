@@ -59,6 +59,7 @@ class ParsedBatch:
     household_rows: npt.NDArray[np.int64]
     column_headers: dict[str, str] = field(default_factory=dict)
     personal: frozenset[str] = frozenset()  # the names in the batch (masked wherever they stray)
+    source: tuple[str, str] = ("", "")  # the households table's file and sheet
 
     @property
     def n_households(self) -> int:
@@ -99,6 +100,7 @@ class ParsedBatch:
             household_rows=self.household_rows[[pos]].copy(),
             column_headers=self.column_headers,
             personal=self.personal,
+            source=self.source,
         )
 
 

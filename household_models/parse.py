@@ -386,4 +386,5 @@ def parse_batch(raw: RawBatch, duplicate_ids: set[str] | None = None) -> ParsedB
         household_rows=np.arange(n_hh, dtype=np.int64) + raw.households.first_row,
         column_headers=hh_headers,
         personal=personal,
+        source=(raw.households.file, raw.households.sheet),
     )

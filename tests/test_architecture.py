@@ -19,13 +19,13 @@ FLOORS: dict[str, int] = {
     "engine.rulebook": 2, "engine.files": 2,
     "engine.evaluators": 3,
     "engine.loader": 4, "engine.results": 4,
-    "engine.trace": 5, "engine.simulation": 5, "engine.synthetic": 5, "engine.golden": 5,
+    "engine.trace": 5, "engine.simulation": 5, "engine.registry": 5, "engine.synthetic": 5, "engine.golden": 5,
     "engine": 5,
     "cli": 6,
 }  # fmt: skip
 # Inside household_models, the order of its modules (columns is the leaf).
 HOUSEHOLD_ORDER = ["columns", "vocab", "models", "schema", "batch", "cells", "sheets", "readers",
-                   "parse"]  # fmt: skip
+                   "parse", "side"]  # fmt: skip
 MAX_LINES = 500
 
 
