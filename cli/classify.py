@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -18,11 +19,12 @@ from engine.errors import CheckFailed
 from engine.evaluators.evaluation import CROSSCHECK_MAX
 from engine.files import check_target
 from engine.results.chunked import classify_chunked
+from engine.results.classify import BatchResult
 from engine.results.outputs import output_paths, write_result
-from engine.rulebook import Rulebook
+from engine.rulebook import Resolved, Rulebook
 from engine.simulation.scenario import load_scenario
 from engine.text import format_number
-from household_models import parse_batch, read_survey
+from household_models import ParsedBatch, parse_batch, read_survey
 from household_models.schema import FIELD_SPECS
 
 PROGRESS_THRESHOLD = 50_000
@@ -86,20 +88,37 @@ def classify_cmd(inputs: tuple[Path, ...], output: Path, as_of: dt.date, lang: s
         _classify_in_chunks(list(inputs), output, book, as_of, chunk_size, lang, verify, workers,
                             started, verify_max)  # fmt: skip
         return
-    raw = read_survey(list(inputs))
+    classify_and_report(list(inputs), output, book, as_of, lang, engine, verify, verify_max,
+                        workers, resolved, started)  # fmt: skip
+
+
+def classify_and_report(inputs: list[Path], output: Path | None, book: Rulebook, as_of: dt.date,
+                        lang: str, engine: str, verify: float, verify_max: int, workers: int,
+                        resolved: Resolved | None, started: float,
+                        prepare: Callable[[ParsedBatch], ParsedBatch] | None = None,
+                        ) -> tuple[ParsedBatch, BatchResult]:  # fmt: skip
+    """Read, parse, classify, write (when ``output`` is given) and report, as ``classify``
+    does; ``prepare`` may change the parsed batch before it is classified (the registry sets
+    each household's history there). Raises ``CheckFailed`` after reporting when the
+    evaluators disagree."""
+    raw = read_survey(inputs)
     large = len(raw.households.frame) >= PROGRESS_THRESHOLD
-    if large and output.suffix.lower() == ".xlsx":
+    if large and output is not None and output.suffix.lower() == ".xlsx":
         say(word("large_workbook", households=len(raw.households.frame)), style="yellow")
+    written: list[Path] = []
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
                   console=console(), disable=not large, transient=True) as progress:  # fmt: skip
         task = progress.add_task(word("validating"), total=3)
         batch = parse_batch(raw)
         del raw  # the members as read are not needed once parsed
+        if prepare is not None:
+            batch = prepare(batch)
         progress.update(task, advance=1, description=word("classifying"))
         result = classify(batch, book, as_of, lang=lang, engine=engine, verify=verify,
                           processes=workers, resolved=resolved, verify_max=verify_max)  # fmt: skip
         progress.update(task, advance=1, description=word("writing"))
-        written = write_result(result, output)
+        if output is not None:
+            written = write_result(result, output)
         progress.update(task, advance=1)
     elapsed = time.perf_counter() - started
     for column in result.errors.loc[result.errors["code"] == "missing_column", "column"]:
@@ -125,6 +144,7 @@ def classify_cmd(inputs: tuple[Path, ...], output: Path, as_of: dt.date, lang: s
     log.info("classified %d households", len(result.results))
     if result.disagreements:
         raise CheckFailed("engine_disagreement", count=result.disagreements)
+    return batch, result
 
 
 def _report_verified(verified: int, disagreements: int, durable: bool) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -13,6 +14,7 @@ from cli.console import say, word
 from cli.options import as_of_option, lang_option, rulebook, rules_option
 from engine.errors import CheckFailed, TraceError
 from engine.files import check_target, write_text
+from engine.rulebook import Rulebook
 from engine.trace.build import build_trace, to_json
 from engine.trace.render import render_text, render_trace_html
 from engine.trace.replay import MAX_TRACE_BYTES, read_trace, replay
@@ -32,9 +34,15 @@ from household_models import parse_batch, read_survey
 @click.option("--replay", "replay_path", type=click.Path(path_type=Path, dir_okay=False),
               default=None, help="re-run a JSON trace and check it gives the same bytes")  # fmt: skip
 @rules_option()
+@click.option("--registry", "registry_path", type=click.Path(path_type=Path, dir_okay=False),
+              default=None, help="explain a household as recorded in this registry (with "
+              "--round): from its stored inputs and rulebook, after rules/ changed and the "
+              "survey files are gone")  # fmt: skip
+@click.option("--round", "round_name", default=None, help="the review round (with --registry)")
 def explain_cmd(inputs: tuple[Path, ...], household_id: str | None, as_of: dt.date | None,
                 lang: str, fmt: str, output: Path | None, replay_path: Path | None,
-                rules_dir: Path | None) -> None:  # fmt: skip
+                rules_dir: Path | None, registry_path: Path | None,
+                round_name: str | None) -> None:  # fmt: skip
     """Explain how one household's class and support came about, clause by clause.
 
     \b
@@ -43,17 +51,48 @@ def explain_cmd(inputs: tuple[Path, ...], household_id: str | None, as_of: dt.da
       giamngheo explain survey.xlsx --household HY-001 --as-of 2025-06-30 --lang en
       giamngheo explain survey.xlsx --household HY-001 --as-of 2025-06-30 --format json -o t.json
       giamngheo explain --replay t.json
+      giamngheo explain --registry hungyen.duckdb --round 2024 --household HY-001
     """
     if replay_path is not None:
         _replay(replay_path, rules_dir)
         return
-    if not inputs or not household_id or as_of is None:
-        raise click.UsageError("give INPUTS, --household and --as-of (or --replay FILE)")
-    book = rulebook(rules_dir, as_of)
-    if output is not None:
-        check_target(output, inputs)
-    batch = parse_batch(read_survey(list(inputs)))
-    trace = build_trace(batch, book, as_of, household_id).trace
+    if registry_path is not None:
+        if not household_id or not round_name or inputs or as_of is not None:
+            raise click.UsageError("with --registry give --round and --household (no INPUTS, "
+                                   "no --as-of: they are the recorded ones)")  # fmt: skip
+        if output is not None:
+            check_target(output, [registry_path])
+        trace, book, note = _from_registry(registry_path, round_name, household_id)
+    else:
+        if not inputs or not household_id or as_of is None:
+            raise click.UsageError("give INPUTS, --household and --as-of (or --replay FILE, "
+                                   "or --registry with --round)")  # fmt: skip
+        book = rulebook(rules_dir, as_of)
+        if output is not None:
+            check_target(output, inputs)
+        batch = parse_batch(read_survey(list(inputs)))
+        trace, note = build_trace(batch, book, as_of, household_id).trace, None
+    _show(trace, book, lang, fmt, output)
+    if note is not None:
+        say(note)
+
+
+def _from_registry(path: Path, round_name: str,
+                   household_id: str) -> tuple[dict[str, Any], Rulebook, str]:  # fmt: skip
+    from engine.registry.replay import rebuild
+    from engine.registry.store import open_registry
+
+    reg = open_registry(path, write=True)
+    try:
+        rebuilt = rebuild(reg, round_name, household_id)
+    finally:
+        reg.close()
+    key = "trace_pinned" if rebuilt.recorded_sha256 is None else "trace_same"
+    return rebuilt.trace, rebuilt.book, word(key, sha=rebuilt.sha256)
+
+
+def _show(trace: dict[str, Any], book: Rulebook, lang: str, fmt: str,
+          output: Path | None) -> None:  # fmt: skip
     if fmt == "json":
         text = to_json(trace)
     elif fmt == "html":

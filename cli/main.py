@@ -18,6 +18,7 @@ import click
 from cli.classify import classify_cmd
 from cli.console import say
 from cli.explain import explain_cmd
+from cli.review import review_group
 from cli.rules import rules_group
 from cli.sample import sample_cmd
 from cli.simulate import simulate_cmd
@@ -46,7 +47,8 @@ def main() -> None:
     """
 
 
-for command in (classify_cmd, explain_cmd, simulate_cmd, sample_cmd, rules_group, test_cmd):
+for command in (classify_cmd, explain_cmd, simulate_cmd, sample_cmd, rules_group, review_group,
+                test_cmd):  # fmt: skip
     main.add_command(command)
 
 

@@ -185,6 +185,14 @@ class TraceError(InputError):
     code = "trace_invalid"
 
 
+class RegistryError(InputError):
+    """A registry of review rounds that cannot be used as asked (exit 2): not a registry, a
+    newer schema, another process writing, a closed round, a date before the previous round's.
+    A registry found altered is a ``CheckFailed`` (exit 1)."""
+
+    code = "registry_error"
+
+
 class RulebookError(GiamngheoError):
     """The rulebook has problems (exit 3); every problem is listed with file and line."""
 

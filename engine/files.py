@@ -84,7 +84,8 @@ def _restrict(path: Path) -> None:
         os.chmod(path, 0o666 & ~mask)
 
 
-def _failed(path: Path, exc: BaseException) -> OutputError:
+def failed_output(path: Path, exc: BaseException) -> OutputError:
+    """The designed error for an output that cannot be written (exit 4)."""
     reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
     if isinstance(exc, IsADirectoryError) or path.is_dir():
         vi, en = "đây là một thư mục", "it is a directory"
@@ -100,7 +101,7 @@ def check_target(path: Path, inputs: Iterable[Path] = ()) -> None:
     folder cannot be written (a probe file is created there and removed); finish what a killed
     run left in that folder."""
     if path.is_dir():
-        raise _failed(path, IsADirectoryError(path))
+        raise failed_output(path, IsADirectoryError(path))
     for source in inputs:
         with suppress(OSError):
             if source.exists() and path.exists() and path.samefile(source):
@@ -118,7 +119,7 @@ def _staged(path: Path, write: Callable[[Path], None]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
-        raise _failed(path, exc) from None
+        raise failed_output(path, exc) from None
     os.close(fd)
     tmp = Path(tmp_name)
     _restrict(tmp)
@@ -129,7 +130,7 @@ def _staged(path: Path, write: Callable[[Path], None]) -> Path:
         with suppress(FileNotFoundError):
             tmp.unlink()
         if isinstance(exc, OSError):
-            raise _failed(path, exc) from None
+            raise failed_output(path, exc) from None
         raise
 
 
@@ -162,7 +163,7 @@ def _commit(staged: list[tuple[Path, Path]]) -> list[Path]:
                 tmp.unlink()
         with suppress(FileNotFoundError):
             journal.unlink()
-        raise _failed(staged[0][1], exc) from None
+        raise failed_output(staged[0][1], exc) from None
     return [target for _, target in staged]
 
 
@@ -364,7 +365,7 @@ class TableAppender:
                 self.writer.write_table(table)
         except OSError as exc:
             self.abort()
-            raise _failed(self.target, exc) from None
+            raise failed_output(self.target, exc) from None
         self.first = False
 
     def close(self) -> None:

@@ -1,0 +1,336 @@
+"""``giamngheo review``: the registry of review rounds (record, close, history, flows, support,
+verify, export)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import pandas as pd
+
+from cli.classify import classify_and_report
+from cli.console import say, word
+from cli.options import as_of_option, lang_option, rulebook, rules_option
+from engine.errors import RegistryError
+from engine.evaluators.evaluation import CROSSCHECK_MAX
+from engine.files import check_target, write_tables
+from engine.registry import audit, history
+from engine.registry.record import apply_history, begin_round, close_round, record
+from engine.registry.store import Registry, open_registry
+from engine.registry.support import record_support
+from engine.results.outputs import output_paths
+from household_models.batch import ParsedBatch
+from household_models.side import SideTable, read_side_table
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def registry_option(required: bool = True) -> Callable[[F], F]:
+    return click.option("--registry", "registry_path", required=required,
+                        type=click.Path(path_type=Path, dir_okay=False),
+                        help="the registry file (DuckDB), e.g. hungyen.duckdb")  # fmt: skip
+
+
+def round_option(required: bool = True) -> Callable[[F], F]:
+    return click.option("--round", "round_name", required=required,
+                        help="the review round's name, e.g. 2025")  # fmt: skip
+
+
+@click.group("review")
+def review_group() -> None:
+    """The registry of review rounds: every decision kept across years.
+
+    \b
+    Examples:
+      giamngheo review record survey-2025.xlsx --registry hungyen.duckdb --round 2025 \\
+          --as-of 2025-10-15 -o results-2025.xlsx
+      giamngheo review close --registry hungyen.duckdb --round 2025
+      giamngheo review history --registry hungyen.duckdb --household HY-00123
+      giamngheo review flows --registry hungyen.duckdb --round 2025 --format json
+      giamngheo review verify --registry hungyen.duckdb
+    """
+
+
+def _side(path: Path | None, name: str) -> SideTable | None:
+    if path is None:
+        return None
+    table = read_side_table(path, name)
+    _refuse_bad_rows(table, path)
+    return table
+
+
+def _refuse_bad_rows(table: SideTable, path: Path) -> None:
+    if not table.errors:
+        return
+    for e in table.errors[:50]:
+        say(f"  {e['file']} [{e['sheet']}] dòng/row {e['row']} {e['column']} '{e['value']}': "
+            f"{e['message_vi']} / {e['message_en']}", style="red")  # fmt: skip
+    raise RegistryError("registry_rows_invalid", table=table.name, path=path,
+                        count=len(table.errors))  # fmt: skip
+
+
+@review_group.command("record")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@registry_option()
+@round_option()
+@as_of_option()
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="also write the results, as classify -o does")  # fmt: skip
+@click.option("--decisions", "decisions_path", type=click.Path(path_type=Path, dir_okay=False),
+              default=None, help="the commune's decisions: household, recognised class, "
+              "decision number and date (.xlsx, .csv, .parquet)")  # fmt: skip
+@click.option("--events", "events_path", type=click.Path(path_type=Path, dir_okay=False),
+              default=None, help="household changes since the last round: moved in or out, "
+              "split, merged, dissolved (.xlsx, .csv, .parquet)")  # fmt: skip
+@lang_option("language of the texts of the results")
+@rules_option()
+@click.option("--verify", type=click.FloatRange(0, 1), default=0.01, show_default=True,
+              help="cross-check on durable_rules, as for classify")
+@click.option("--verify-max", type=click.IntRange(0, None), default=CROSSCHECK_MAX,
+              show_default=True, help="at most this many households in the cross-check")
+def record_cmd(inputs: tuple[Path, ...], registry_path: Path, round_name: str, as_of: dt.date,
+               output: Path | None, decisions_path: Path | None, events_path: Path | None,
+               lang: str, rules_dir: Path | None, verify: float, verify_max: int) -> None:  # fmt: skip
+    """Classify a survey batch as classify does and record it in a round of the registry.
+
+    The households' previous status and the date they left the list come from the earlier
+    rounds; recording a household again in an open round adds an assessment that supersedes
+    the earlier one.
+    """
+    started = time.perf_counter()
+    book = rulebook(rules_dir, as_of)
+    if output is not None:
+        for target in output_paths(output).values():
+            check_target(target, [*inputs, registry_path])
+    decisions, events = _side(decisions_path, "decisions"), _side(events_path, "events")
+    reg = open_registry(registry_path, write=True, create=True)
+    try:
+        plan = begin_round(reg, round_name, as_of)
+
+        def prepare(batch: ParsedBatch) -> ParsedBatch:
+            return apply_history(reg, plan, batch)
+
+        batch, result = classify_and_report(list(inputs), output, book, as_of, lang, "vectorised",
+                                            verify, verify_max, os.cpu_count() or 1, None,
+                                            started, prepare)  # fmt: skip
+        ids = {str(h) for h in batch.households["household_id"].values.tolist()}
+        if decisions is not None:
+            _check_ids(decisions, ids, round_name, decisions_path)
+        options = {"verify": verify, "verify_max": verify_max, "lang": lang,
+                   "decisions": decisions_path.name if decisions_path else None,
+                   "events": events_path.name if events_path else None}  # fmt: skip
+        side = [p for p in (decisions_path, events_path) if p is not None]
+        done = record(reg, plan, batch, result, book, [*inputs, *side], options, decisions,
+                      events)  # fmt: skip
+    finally:
+        reg.close()
+    say(word("review_recorded", registry=registry_path, round=round_name, **{
+        k: done[k] for k in ("recording", "households", "superseded", "listed")}))  # fmt: skip
+    for flow, n in sorted(done["flows"].items()):
+        say(word("review_flows_line", flow=flow, households=int(n)))
+
+
+def _check_ids(table: SideTable, ids: set[str], round_name: str, path: Path | None) -> None:
+    seen: set[str] = set()
+    for row in table.rows:
+        hid = row["household_id"]
+        if hid not in ids:
+            table.error(row["row"], "household_id", hid, hid, "not_in_round", detail=round_name)
+        elif hid in seen:
+            table.error(row["row"], "household_id", hid, hid, "duplicate_row")
+        seen.add(hid)
+    if path is not None:
+        _refuse_bad_rows(table, path)
+
+
+@review_group.command("close")
+@registry_option()
+@round_option()
+def close_cmd(registry_path: Path, round_name: str) -> None:
+    """Close (seal) a round: nothing more is recorded in it; its root hash is kept."""
+    reg = open_registry(registry_path, write=True)
+    try:
+        root = close_round(reg, round_name)
+    finally:
+        reg.close()
+    say(word("review_closed", round=round_name, root=root))
+
+
+def _reader(path: Path) -> Registry:
+    return open_registry(path)
+
+
+@review_group.command("history")
+@registry_option()
+@click.option("--household", "household_id", required=True, help="the household id (mã hộ)")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)  # fmt: skip
+def history_cmd(registry_path: Path, household_id: str, fmt: str) -> None:
+    """Every round of one household: class, statuses, what was recommended, what was given."""
+    reg = _reader(registry_path)
+    try:
+        rounds = household_history(reg, household_id)
+    finally:
+        reg.close()
+    if fmt == "json":
+        click.echo(json.dumps({"household_id": household_id, "rounds": rounds},
+                              ensure_ascii=False, indent=2))  # fmt: skip
+        return
+    for r in rounds:
+        engine = "" if r["class"] == r["recognised_class"] else \
+            word("review_history_engine", cls=r["class"])  # fmt: skip
+        click.echo(word("review_history_round", round=r["round"], as_of=r["as_of"],
+                        recognised=r["recognised_class"], engine=engine, flow=r["flow"]))  # fmt: skip
+        if r["decision_no"]:
+            click.echo(word("review_history_decision", number=r["decision_no"],
+                            date=r["decision_date"] or "—"))  # fmt: skip
+        if r["statuses"]:
+            click.echo(word("review_history_statuses", statuses=r["statuses"]))
+        click.echo(word("review_history_recommended", actions=r["recommendations"] or "—"))
+        if not r["delivered"]:
+            click.echo(word("review_history_none"))
+        for d in r["delivered"]:
+            member = f"[{d['member_no']}]" if d["member_no"] is not None else ""
+            amount = f"{d['amount_vnd']:,} đồng".replace(",", ".") if d["amount_vnd"] else ""
+            click.echo(word("review_history_delivered", action=d["action_id"], member=member,
+                            date=d["delivered_on"], amount=amount,
+                            programme=d["programme"] or "—"))  # fmt: skip
+
+
+def household_history(reg: Registry, household_id: str) -> list[dict[str, Any]]:
+    found = history.current(reg, "c.household_id = ?", household_id).sort_values("as_of")
+    if found.empty:
+        raise RegistryError("household_not_in_registry", household_id=household_id, where="")
+    delivered = reg.query("SELECT round, member_no, action_id, delivered_on, amount_vnd, "
+                          "programme, decision_no FROM support WHERE household_id = ? ORDER BY "
+                          "round, seq", household_id).to_pandas()  # fmt: skip
+    out = []
+    found = found.astype(object).where(found.notna(), None)
+    for row in found.to_dict("records"):
+        given = delivered[delivered["round"] == row["round"]]
+        out.append({
+            "round": row["round"], "as_of": _iso(row["as_of"]), "class": row["class"],
+            "recognised_class": row["recognised"], "decision_no": row["decision_no"],
+            "decision_date": _iso(row["decision_date"]), "flow": row["flow"],
+            "previous_status": row["previous_status"], "left_list_on": _iso(row["left_list_on"]),
+            "deprivation_count": _int(row["deprivation_count"]), "deprived": row["deprived"],
+            "statuses": row["statuses"], "recommendations": row["recommendations"],
+            "district": row["district"], "commune": row["commune"],
+            "delivered": [{"member_no": _int(d["member_no"]), "action_id": d["action_id"],
+                           "delivered_on": _iso(d["delivered_on"]),
+                           "amount_vnd": _int(d["amount_vnd"]), "programme": d["programme"],
+                           "decision_no": d["decision_no"]} for d in given.to_dict("records")],
+        })  # fmt: skip
+    return out
+
+
+def _iso(value: Any) -> str | None:
+    if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
+        return None
+    return value.date().isoformat() if isinstance(value, pd.Timestamp) else value.isoformat()
+
+
+def _int(value: Any) -> int | None:
+    return None if value is None or value != value else int(value)
+
+
+@review_group.command("flows")
+@registry_option()
+@round_option()
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "xlsx"]), default="text",
+              show_default=True)  # fmt: skip
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="write to this file (required for xlsx)")  # fmt: skip
+def flows_cmd(registry_path: Path, round_name: str, fmt: str, output: Path | None) -> None:
+    """The flows of poor and near-poor households in a round, by district and commune."""
+    if fmt == "xlsx" and output is None:
+        raise click.UsageError("--format xlsx needs -o FILE.xlsx")
+    if output is not None:
+        check_target(output, [registry_path])
+    reg = _reader(registry_path)
+    try:
+        audit.require_round(reg, round_name)
+        data = history.flows(reg, round_name)
+    finally:
+        reg.close()
+    if fmt == "xlsx":
+        assert output is not None
+        for path in write_tables({"flows": pd.DataFrame(data["rows"])}, output, workbook=True):
+            say(word("written", path=path))
+        return
+    text = json.dumps(data, ensure_ascii=False, indent=2) if fmt == "json" else _flows_text(data)
+    if output is None:
+        click.echo(text)
+        return
+    from engine.files import write_text
+
+    say(word("written", path=write_text(output, text + "\n")))
+
+
+def _flows_text(data: dict[str, Any]) -> str:
+    frame = pd.DataFrame(data["rows"])
+    frame.loc[frame["level"] == "total", "district"] = "Tổng / total"
+    lines = [f"{data['round']} ({data['as_of']}), kỳ trước / previous: "
+             f"{data['previous_round'] or '—'}"]
+    for (lst, unit), part in frame.groupby(["list", "unit"], sort=False):
+        lines.append(f"\n{lst} / {unit}")
+        keys = history.FLOW_KEYS[str(lst)]
+        lines.append(part[["district", "commune", *keys]].to_string(index=False))
+    return "\n".join(lines)
+
+
+@review_group.command("support")
+@registry_option()
+@round_option()
+@click.argument("table", type=click.Path(path_type=Path, dir_okay=False))
+@rules_option()
+def support_cmd(registry_path: Path, round_name: str, table: Path,
+                rules_dir: Path | None) -> None:  # fmt: skip
+    """Record support actually delivered (household, member, action, date, amount,
+    programme, decision number) against a round."""
+    rows = read_side_table(table, "support")
+    reg = open_registry(registry_path, write=True)
+    try:
+        audit.require_round(reg, round_name)
+        n = record_support(reg, round_name, rows, table, rulebook(rules_dir))
+        _refuse_bad_rows(rows, table)
+    finally:
+        reg.close()
+    say(word("review_support", rows=n, round=round_name))
+
+
+@review_group.command("verify")
+@registry_option()
+def verify_cmd(registry_path: Path) -> None:
+    """Recompute every hash of the registry; exit 1 naming the first row that differs."""
+    reg = _reader(registry_path)
+    try:
+        found = audit.verify(reg)
+    finally:
+        reg.close()
+    say(word("review_verified", **found))
+
+
+@review_group.command("export")
+@registry_option()
+@round_option()
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path, file_okay=False),
+              help="folder to write the round's tables (Parquet) and manifest.json into")  # fmt: skip
+@click.option("--without-names", is_flag=True, help="leave the names and id numbers out")
+def export_cmd(registry_path: Path, round_name: str, output: Path, without_names: bool) -> None:
+    """Write every table of a round as Parquet, with a manifest of SHA-256 sums."""
+    reg = _reader(registry_path)
+    try:
+        written = audit.export(reg, round_name, output, not without_names)
+    finally:
+        reg.close()
+    say(word("review_exported", round=round_name, files=len(written),
+             names=word("review_without_names") if without_names else ""))  # fmt: skip
+    say(word("written", path=output / "manifest.json"))
+

@@ -1,0 +1,237 @@
+"""What the rounds say of each household: its recognised class round by round, the status it
+starts a round with (``previous_status``, ``left_list_on``), its flow code, and the flow
+tables of a round.
+
+The recognised class of a household in a round is the commune's decision where one was
+recorded, else the engine's class, of its latest assessment in that round (a later assessment
+supersedes an earlier one). Flow codes, for a household present in round R whose previous
+round is P (the latest earlier round):
+
+===================  =============================================================
+``poor_continuing``  poor in P, poor in R (``near_poor_continuing`` likewise)
+``poor_to_near_poor`` / ``near_poor_to_poor``  from one list to the other
+``poor_escaped`` / ``near_poor_escaped``  listed in P, above the near-poor line in R
+``poor_unresolved`` / ``near_poor_unresolved``  listed in P, not classified in R (input
+                     errors, missing inputs): an other decrease until it is classified
+``re_poor`` / ``re_near_poor``  listed in R, not listed at the start of R (off the list in P
+                     or absent from it), listed in some earlier round
+``new_poor`` / ``new_near_poor``  listed in R, never listed before
+``entered_poor`` / ``entered_near_poor`` / ``entered``  absent from P and moved in or split
+                     from another household (``events``) in R
+``not_listed``       neither listed in P nor in R
+===================  =============================================================
+
+A household of P absent from R has left: ``left_moved_out``, ``left_merged``, ``left_dissolved``
+(from the events recorded in R) or ``left_other``. In the first round of a registry, P is
+the household's ``previous_status`` as typed in the survey, where given.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from engine.registry.store import Registry
+
+LISTED = ("poor", "near_poor")
+ABOVE = ("average", "not_poor")
+FLOW_KEYS = {
+    "poor": ["start", "to_near_poor", "escaped", "other_decrease", "from_near_poor",
+             "re_entered", "new", "other_increase", "end"],
+    "near_poor": ["start", "to_poor", "escaped", "other_decrease", "from_poor", "re_entered",
+                  "new", "other_increase", "end"],
+}  # fmt: skip
+LEFT = {"moved_out": "left_moved_out", "merged_into": "left_merged", "dissolved": "left_dissolved"}
+
+
+@dataclass
+class RoundInfo:
+    name: str
+    as_of: dt.date
+    closed: bool
+
+
+def rounds(reg: Registry) -> list[RoundInfo]:
+    """Every round, in date order."""
+    sealed = {r[0] for r in reg.rows("SELECT round FROM seals")}
+    return [RoundInfo(str(n), d, str(n) in sealed)
+            for n, d in reg.rows("SELECT round, as_of FROM rounds ORDER BY as_of, seq")]  # fmt: skip
+
+
+CURRENT = """
+    SELECT a.*, coalesce(a.recognised_class, a.class) AS recognised, r.as_of
+    FROM assessments a JOIN rounds r ON r.round = a.round
+    WHERE NOT EXISTS (SELECT 1 FROM assessments b WHERE b.round = a.round
+                      AND b.household_id = a.household_id AND b.seq > a.seq)
+"""
+
+
+def current(reg: Registry, where: str = "", *params: Any) -> pd.DataFrame:
+    """The latest assessment of each household in each round (``where`` on ``c``)."""
+    sql = f"SELECT * FROM ({CURRENT}) c" + (f" WHERE {where}" if where else "")
+    frame: pd.DataFrame = reg.query(sql, *params).to_pandas()
+    return frame
+
+
+@dataclass
+class Start:
+    """What the history says of each household of a batch at the start of a round."""
+
+    known: np.ndarray  # bool: the household is in some earlier round
+    in_previous: np.ndarray  # bool: it is in the previous round
+    previous: np.ndarray  # object: its recognised class in the previous round (or None)
+    ever_listed: np.ndarray  # bool: poor or near-poor in some earlier round
+    left_list_on: np.ndarray  # object: the date it last left the list (or None)
+
+
+def start_of_round(reg: Registry, ids: list[str], as_of: dt.date,
+                   previous: RoundInfo | None) -> Start:  # fmt: skip
+    """The history of the households ``ids`` before a round of date ``as_of``."""
+    n = len(ids)
+    out = Start(np.zeros(n, bool), np.zeros(n, bool), np.full(n, None, object),
+                np.zeros(n, bool), np.full(n, None, object))  # fmt: skip
+    if previous is None or n == 0:
+        return out
+    reg.con.register("_ids", pa.table({"household_id": pa.array(ids, pa.string())}))
+    try:
+        past = current(reg, "c.as_of < ? AND c.household_id IN (SELECT household_id FROM _ids)",
+                       as_of)  # fmt: skip
+    finally:
+        reg.con.unregister("_ids")
+    if past.empty:
+        return out
+    past = past.sort_values(["household_id", "as_of"], kind="stable")
+    past["listed"] = past["recognised"].isin(LISTED)
+    position = {h: i for i, h in enumerate(ids)}
+    for hid, group in past.groupby("household_id", sort=False):
+        i = position[str(hid)]
+        out.known[i] = True
+        listed = group["listed"].to_numpy()
+        dates = group["as_of"].tolist()
+        out.ever_listed[i] = bool(listed.any())
+        last = group.iloc[-1]
+        if last["round"] == previous.name:
+            out.in_previous[i] = True
+            out.previous[i] = str(last["recognised"])
+        if listed.any() and not (out.in_previous[i] and listed[-1]):
+            k = int(np.flatnonzero(listed)[-1])
+            after = [d for d, on in zip(dates[k + 1:], listed[k + 1:], strict=True) if not on]
+            out.left_list_on[i] = after[0] if after else None
+    return out
+
+
+def flow_codes(recognised: np.ndarray, start: Start, first_round: bool,
+               typed_previous: np.ndarray, entered: np.ndarray) -> np.ndarray:  # fmt: skip
+    """The flow code of each household of a round (see the module's docstring)."""
+    out = np.empty(len(recognised), dtype=object)
+    for i, c in enumerate(recognised.tolist()):
+        if first_round:
+            p = typed_previous[i]
+            present, p_listed = p is not None, p in LISTED
+        else:
+            p = start.previous[i]
+            present, p_listed = bool(start.in_previous[i]), p in LISTED
+        c_listed = c in LISTED
+        if present and p_listed:
+            if c == p:
+                out[i] = f"{p}_continuing"
+            elif c_listed:
+                out[i] = f"{p}_to_{c}"
+            elif c in ABOVE:
+                out[i] = f"{p}_escaped"
+            else:
+                out[i] = f"{p}_unresolved"
+        elif c_listed:
+            if not present and not first_round and entered[i]:
+                out[i] = f"entered_{c}"
+            elif start.ever_listed[i]:
+                out[i] = f"re_{c}"
+            else:
+                out[i] = f"new_{c}"
+        else:
+            out[i] = "entered" if (not present and not first_round and entered[i]) \
+                else "not_listed"  # fmt: skip
+    return out
+
+
+def departures(reg: Registry, round_name: str, previous: RoundInfo | None) -> pd.DataFrame:
+    """The households of the previous round absent from this one, with their flow code (from
+    the events recorded in this round) and their district, commune, class and persons there."""
+    if previous is None:
+        return pd.DataFrame(columns=["household_id", "district", "commune", "recognised",
+                                     "persons", "flow"])  # fmt: skip
+    gone = current(reg, "c.round = ? AND c.household_id NOT IN (SELECT household_id FROM "
+                   "assessments WHERE round = ?)", previous.name, round_name)  # fmt: skip
+    kinds = dict(reg.rows("SELECT household_id, last(kind ORDER BY seq) FROM events WHERE "
+                          "round = ? AND kind IN ('moved_out', 'merged_into', 'dissolved') "
+                          "GROUP BY household_id", round_name))  # fmt: skip
+    gone["flow"] = [LEFT.get(kinds.get(h, ""), "left_other") for h in gone["household_id"]]
+    return gone
+
+
+def flows(reg: Registry, round_name: str) -> dict[str, Any]:
+    """The flow tables of a round: for poor and near-poor households, by district and commune
+    and in total, households and persons (``FLOW_KEYS``); ``end`` equals ``start`` minus the
+    decreases plus the increases on every row, by construction and checked."""
+    infos = rounds(reg)
+    names = [r.name for r in infos]
+    this = infos[names.index(round_name)]
+    earlier = [r for r in infos if r.as_of < this.as_of]
+    previous = earlier[-1] if earlier else None
+    present = current(reg, "c.round = ?", round_name)
+    gone = departures(reg, round_name, previous)
+    frame = pd.concat([present[["household_id", "district", "commune", "recognised", "persons",
+                                "flow", "previous_status"]].assign(left=False),
+                       gone[["household_id", "district", "commune", "recognised", "persons",
+                             "flow"]].assign(left=True)], ignore_index=True)  # fmt: skip
+    frame["district"] = frame["district"].fillna("")
+    frame["commune"] = frame["commune"].fillna("")
+    rows: list[dict[str, Any]] = []
+    levels = [("total", []), ("district", ["district"]), ("commune", ["district", "commune"])]
+    for level, keys in levels:
+        groups = [((), frame)] if not keys else frame.groupby(keys, sort=True)
+        for key, part in groups:
+            where = dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True))
+            for list_name in ("poor", "near_poor"):
+                for unit in ("households", "persons"):
+                    row = {"level": level, "district": where.get("district", ""),
+                           "commune": where.get("commune", ""), "list": list_name, "unit": unit}
+                    row.update(_tally(part, list_name, unit))
+                    rows.append(row)
+    return {"round": round_name, "as_of": this.as_of.isoformat(),
+            "previous_round": previous.name if previous else None, "rows": rows}  # fmt: skip
+
+
+def _tally(part: pd.DataFrame, list_name: str, unit: str) -> dict[str, int]:
+    other = "near_poor" if list_name == "poor" else "poor"
+    weight = part["persons"].fillna(0).astype(int) if unit == "persons" else \
+        pd.Series(1, index=part.index)  # fmt: skip
+    flow = part["flow"].astype(str)
+    left = part["left"].astype(bool)
+
+    def count(mask: pd.Series) -> int:
+        return int(weight[mask].sum())
+
+    was = (left & (part["recognised"] == list_name)) | flow.str.startswith(f"{list_name}_")
+    out = {
+        "start": count(was),
+        f"to_{other}": count(flow == f"{list_name}_to_{other}"),
+        "escaped": count(flow == f"{list_name}_escaped"),
+        "other_decrease": count((left & (part["recognised"] == list_name))
+                                | (flow == f"{list_name}_unresolved")),
+        f"from_{other}": count(flow == f"{other}_to_{list_name}"),
+        "re_entered": count(flow == f"re_{list_name}"),
+        "new": count(flow == f"new_{list_name}"),
+        "other_increase": count(flow == f"entered_{list_name}"),
+        "end": count(~left & (part["recognised"] == list_name)),
+    }
+    balance = (out["start"] - out[f"to_{other}"] - out["escaped"] - out["other_decrease"]
+               + out[f"from_{other}"] + out["re_entered"] + out["new"] + out["other_increase"])  # fmt: skip
+    if balance != out["end"]:  # pragma: no cover - a bug, never the user's input
+        raise AssertionError(f"flow balance broken for {list_name} {unit}: {out}")
+    return out

@@ -1,0 +1,283 @@
+"""Recording a classified batch into a round, closing a round, and the support ledger.
+
+``review record`` is three steps around the same ``classify`` as the command of that name:
+``begin_round`` checks the round can take the batch (open, dated after every earlier round,
+every earlier round closed), ``apply_history`` sets each household's ``previous_status`` and
+``left_list_on`` from the registry (a value typed in that disagrees is an error row naming both),
+then, once classified, ``record`` writes everything in one transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import hashlib
+import importlib.metadata
+import json
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from engine.errors import RegistryError
+from engine.registry.history import LISTED, RoundInfo, Start, flow_codes, rounds, start_of_round
+from engine.registry.rows import (
+    decision_columns,
+    error_columns,
+    input_columns,
+    personal_columns,
+    recommendation_columns,
+)
+from engine.registry.store import ROUND_TABLES, Registry
+from engine.results.classify import BatchResult
+from engine.rulebook import Rulebook
+from household_models.batch import Column, ParsedBatch
+from household_models.schema import FIELD_SPECS
+from household_models.side import SideTable
+from household_models.vocab import format_message
+
+SEALED_TABLES = [t for t in ROUND_TABLES if t not in ("support", "traces")]
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return ""
+
+
+def package_version() -> str:
+    try:
+        return importlib.metadata.version("giamngheo")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - run from a checkout
+        return "0+unknown"
+
+
+@dataclass
+class Plan:
+    """The round a batch goes into, and the round before it."""
+
+    name: str
+    as_of: dt.date
+    exists: bool
+    previous: RoundInfo | None
+    start: Start | None = None
+    typed_previous: np.ndarray = field(default_factory=lambda: np.zeros(0, object))
+
+
+def begin_round(reg: Registry, name: str, as_of: dt.date) -> Plan:
+    """Check that ``name`` can take a recording on ``as_of``; refused with a ``RegistryError``
+    (a closed round, another date, a date not after every other round, an open earlier round)."""
+    infos = rounds(reg)
+    mine = next((r for r in infos if r.name == name), None)
+    if mine is not None:
+        if mine.closed:
+            raise RegistryError("round_closed", round=name)
+        if mine.as_of != as_of:
+            raise RegistryError("round_other_date", round=name, recorded=mine.as_of, given=as_of)
+    else:
+        later = [r for r in infos if r.as_of >= as_of]
+        if later:
+            raise RegistryError("round_not_after", round=name, as_of=as_of,
+                                other=later[-1].name, other_as_of=later[-1].as_of)  # fmt: skip
+    earlier = [r for r in infos if r.as_of < as_of]
+    still_open = [r.name for r in earlier if not r.closed]
+    if still_open:
+        raise RegistryError("round_earlier_open", round=name, open=", ".join(still_open))
+    return Plan(name, as_of, mine is not None, earlier[-1] if earlier else None)
+
+
+def _code_column(spec_name: str, values: np.ndarray) -> Column:
+    spec = FIELD_SPECS["household"][spec_name]
+    missing = np.array([v is None for v in values.tolist()], dtype=bool)
+    if spec.kind == "date":
+        arr = np.array([np.datetime64(v, "D") if v is not None else np.datetime64("NaT")
+                        for v in values.tolist()], dtype="datetime64[D]")  # fmt: skip
+        return Column("date", arr, missing)
+    index = {c: i for i, c in enumerate(spec.codes)}
+    arr = np.array([index.get(v, -1) if v is not None else -1 for v in values.tolist()],
+                   dtype=np.int16)  # fmt: skip
+    missing |= arr < 0
+    return Column("code", arr, missing, spec.codes)
+
+
+def apply_history(reg: Registry, plan: Plan, batch: ParsedBatch) -> ParsedBatch:
+    """Set ``previous_status`` and ``left_list_on`` of every household the registry knows from
+    its history; a typed value that disagrees becomes an error row naming both (the history's
+    value is used). Households new to the registry keep what was typed."""
+    from engine.trace.inputs import json_cell
+
+    ids = [str(v) for v in batch.households["household_id"].values.tolist()]
+    typed_prev = [json_cell(batch.households["previous_status"], i) for i in range(len(ids))]
+    plan.typed_previous = np.array(typed_prev, dtype=object)
+    start = start_of_round(reg, ids, plan.as_of, plan.previous)
+    plan.start = start
+    if plan.previous is None or not start.known.any():
+        return batch
+    typed_left = [json_cell(batch.households["left_list_on"], i) for i in range(len(ids))]
+    prev = np.where(start.known, start.previous, np.array(typed_prev, dtype=object))
+    prev = np.array([p if p in FIELD_SPECS["household"]["previous_status"].codes else None
+                     for p in prev.tolist()], dtype=object)  # fmt: skip
+    left = np.array([(d if k else (dt.date.fromisoformat(t) if t else None))
+                     for d, k, t in zip(start.left_list_on.tolist(), start.known.tolist(),
+                                        typed_left, strict=True)], dtype=object)  # fmt: skip
+    rows = []
+    for i in np.flatnonzero(start.known).tolist():
+        for name, typed, derived in (("previous_status", typed_prev[i], prev[i]),
+                                     ("left_list_on", typed_left[i], left[i])):  # fmt: skip
+            shown = derived.isoformat() if isinstance(derived, dt.date) else derived
+            if typed is not None and typed != shown:
+                spec = FIELD_SPECS["household"][name]
+                vi, en = format_message("history_disagrees", spec, typed, str(shown or "—"))
+                header = batch.column_headers.get(name, name)
+                rows.append({"file": "", "sheet": "", "row": int(batch.household_rows[i]),
+                             "column": header, "value": str(typed), "household_id": ids[i],
+                             "member_no": "", "code": "history_disagrees",
+                             "message_vi": vi, "message_en": en})  # fmt: skip
+    households = dict(batch.households)
+    households["previous_status"] = _code_column("previous_status", prev)
+    households["left_list_on"] = _code_column("left_list_on", left)
+    errors = batch.errors
+    if rows:
+        for r in rows:
+            r["file"], r["sheet"] = batch.source
+        errors = pd.concat([batch.errors, pd.DataFrame(rows)], ignore_index=True)
+        errors["row"] = errors["row"].astype("Int64")
+        errors = errors.sort_values(["file", "sheet", "row"], kind="stable", na_position="first",
+                                    ignore_index=True)  # fmt: skip
+    return replace(batch, households=households, errors=errors)
+
+
+def snapshot(reg: Registry, book: Rulebook) -> dict[str, str]:
+    """Store the rulebook's files by content hash; returns path -> SHA-256."""
+    manifest: dict[str, str] = {}
+    known = {r[0] for r in reg.rows("SELECT sha256 FROM blobs")}
+    root = Path(book.root)
+    for path in sorted(root.rglob("*.yaml")):
+        data = path.read_bytes()
+        sha = hashlib.sha256(data).hexdigest()
+        manifest[path.relative_to(root).as_posix()] = sha
+        if sha not in known:
+            reg.con.execute("INSERT INTO blobs VALUES (?, ?, ?)", [sha, len(data), data])
+            known.add(sha)
+    return manifest
+
+
+def file_hashes(paths: list[Path]) -> dict[str, str]:
+    out = {}
+    for p in paths:
+        digest = hashlib.sha256()
+        with p.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        out[p.name] = digest.hexdigest()
+    return out
+
+
+def tails(reg: Registry, round_name: str) -> dict[str, list[Any]]:
+    """Each chain's last ``seq`` and ``row_hash`` for the round (the checkpoint of a recording)."""
+    return {t: list(reg.tail(t, round_name)) for t in ROUND_TABLES}
+
+
+def record(reg: Registry, plan: Plan, batch: ParsedBatch, result: BatchResult, book: Rulebook,
+           inputs: list[Path], options: dict[str, Any], decisions: SideTable | None = None,
+           events: SideTable | None = None) -> dict[str, Any]:  # fmt: skip
+    """Write the round (if new), the recording, and every household's inputs, decisions and
+    flow code, in one transaction. Returns what was written (counts)."""
+    r = result.resolved
+    with reg.write():
+        if not plan.exists:
+            reg.append("rounds", {"round": [plan.name], "as_of": [plan.as_of],
+                                  "created_at": [_now()], "os_user": [_user()]}, None)  # fmt: skip
+        manifest = snapshot(reg, book)
+        recording, _ = reg.tail("recordings", plan.name)
+        recording += 1
+        n = batch.n_households
+        first = reg.tail("assessments", plan.name)[0] + 1
+        ids = [str(v) for v in batch.households["household_id"].values.tolist()]
+        earlier = dict(reg.rows("SELECT household_id, max(seq) FROM assessments WHERE round = ? "
+                                "GROUP BY household_id", plan.name))  # fmt: skip
+        decided = {d["household_id"]: d for d in (decisions.rows if decisions else [])}
+        engine_class = np.array(result.results["class"].astype(str).tolist(), dtype=object)
+        recognised = np.array([decided[h]["recognised_class"] if h in decided else c
+                               for h, c in zip(ids, engine_class.tolist(), strict=True)],
+                              dtype=object)  # fmt: skip
+        if events:
+            reg.append("events", {
+                "recording": [recording] * len(events.rows),
+                "household_id": [e["household_id"] for e in events.rows],
+                "kind": [e["kind"] for e in events.rows],
+                "on_date": [e["on_date"] for e in events.rows],
+                "related_household_id": [e["related_household_id"] for e in events.rows],
+                "note": [e["note"] for e in events.rows]}, plan.name)  # fmt: skip
+        entered_ids = {h for h, k in reg.rows("SELECT household_id, kind FROM events WHERE "
+                                              "round = ?", plan.name)
+                       if k in ("moved_in", "split_from")}  # fmt: skip
+        start = plan.start or start_of_round(reg, ids, plan.as_of, plan.previous)
+        flows = flow_codes(recognised, start, plan.previous is None, plan.typed_previous
+                           if len(plan.typed_previous) == n else np.full(n, None, object),
+                           np.array([h in entered_ids for h in ids], dtype=bool))  # fmt: skip
+        columns = decision_columns(batch, result)
+        prev_col, left_col = batch.households["previous_status"], batch.households["left_list_on"]
+        from engine.registry.rows import column_array
+
+        columns.update({
+            "recording": pa.array(np.full(n, recording, dtype=np.int64)),
+            "supersedes": pa.array([earlier.get(h) for h in ids], pa.int64()),
+            "recognised_class": [decided[h]["recognised_class"] if h in decided else None
+                                 for h in ids],
+            "decision_no": [decided[h]["decision_no"] if h in decided else None for h in ids],
+            "decision_date": [decided[h]["decision_date"] if h in decided else None for h in ids],
+            "previous_status": column_array(prev_col), "left_list_on": column_array(left_col),
+            "flow": flows.tolist(),
+        })  # fmt: skip
+        reg.append("assessments", columns, plan.name)
+        hh, members = input_columns(batch, first)
+        reg.append("households", hh, plan.name)
+        reg.append("members", members, plan.name)
+        reg.append("personal", personal_columns(batch, first), plan.name)
+        seq_of = {h: first + i for i, h in enumerate(ids)}
+        reg.append("recommendations", recommendation_columns(result, seq_of), plan.name)
+        errors = error_columns(result.errors)
+        if errors:
+            errors["recording"] = [recording] * len(errors["code"])
+        reg.append("input_errors", errors, plan.name)
+        reg.append("recordings", {
+            "recorded_at": [_now()], "os_user": [_user()], "package_version": [package_version()],
+            "rulebook_version": [r.rulebook_version], "standard": [r.version.id],
+            "rules": [json.dumps(manifest, sort_keys=True)],
+            "inputs": [json.dumps(file_hashes(inputs), sort_keys=True, ensure_ascii=False)],
+            "options": [json.dumps(options, sort_keys=True)], "households": [n],
+            "tails": [json.dumps(tails(reg, plan.name))]}, plan.name)  # fmt: skip
+    listed = int(np.isin(recognised, LISTED).sum())
+    return {"recording": recording, "households": n, "superseded": sum(h in earlier for h in ids),
+            "listed": listed, "flows": pd.Series(flows).value_counts().to_dict()}  # fmt: skip
+
+
+def root_hash(reg: Registry, round_name: str) -> str:
+    """The seal of a round: SHA-256 over its round row and the tails of its sealed chains."""
+    row = reg.rows("SELECT row_hash FROM rounds WHERE round = ?", round_name)
+    parts = {"round": row[0][0] if row else ""}
+    parts |= {t: reg.tail(t, round_name)[1] for t in SEALED_TABLES}
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def close_round(reg: Registry, name: str) -> str:
+    """Seal a round: no recording goes into it after this. Returns its root hash."""
+    infos = {r.name: r for r in rounds(reg)}
+    if name not in infos:
+        raise RegistryError("round_unknown", round=name, known=", ".join(infos) or "—")
+    if infos[name].closed:
+        raise RegistryError("round_closed", round=name)
+    with reg.write():
+        root = root_hash(reg, name)
+        reg.append("seals", {"round": [name], "closed_at": [_now()], "os_user": [_user()],
+                             "root_hash": [root]}, None)  # fmt: skip
+    return root
+

@@ -1,0 +1,312 @@
+"""The registry file: one DuckDB database, its tables, the hash chain every row carries, and
+opening it safely (not a registry, a newer schema, another process writing).
+
+Every table is append-only. Each row's ``row_hash`` is the SHA-256 of the hash of the row
+before it in its chain (its 32 bytes; nothing for the first row) followed by the row's content: its cells, in column order, as text
+(Arrow's cast to string: ISO dates and times, shortest round-trip numbers, ``true``/``false``),
+a missing cell as U+0000, cells separated by U+001F. A chain runs per table and round, ordered
+by ``seq``; ``rounds`` and ``seals`` each form one chain over the whole registry, so a round
+removed whole is caught too. ``blobs`` (the rulebook files, by content) carry no chain: their
+key is the SHA-256 of their content.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from engine.errors import RegistryError
+from engine.files import failed_output
+from household_models.schema import FIELD_SPECS
+
+FORMAT = "giamngheo.registry"
+SCHEMA_VERSION = 1
+WHOLE = ("rounds", "seals")  # tables chained over the whole registry, not per round
+_SEP, _NULL = "\x1f", "\x00"
+
+_SQL_TYPE = {"bool": "BOOLEAN", "int": "DOUBLE", "number": "DOUBLE", "code": "VARCHAR",
+             "codes": "VARCHAR", "text": "VARCHAR", "date": "DATE"}  # fmt: skip
+
+
+def _input_columns(table: str) -> str:
+    specs = FIELD_SPECS["household" if table == "households" else "member"]
+    skip = {"household_id"} | ({"member_no"} if table == "members" else set())
+    return ", ".join(f'"{n}" {_SQL_TYPE[s.kind]}' for n, s in specs.items()
+                     if not s.personal and n not in skip)  # fmt: skip
+
+
+# Each table's columns before ``row_hash`` (which every table but meta and blobs ends with).
+TABLES: dict[str, str] = {
+    "rounds": "seq BIGINT, round VARCHAR, as_of DATE, created_at TIMESTAMP, os_user VARCHAR",
+    "recordings": "round VARCHAR, seq BIGINT, recorded_at TIMESTAMP, os_user VARCHAR, "
+                  "package_version VARCHAR, rulebook_version VARCHAR, standard VARCHAR, "
+                  "rules VARCHAR, inputs VARCHAR, options VARCHAR, households BIGINT, "
+                  "tails VARCHAR",
+    "assessments": "round VARCHAR, seq BIGINT, recording BIGINT, household_id VARCHAR, "
+                   "supersedes BIGINT, district VARCHAR, commune VARCHAR, village VARCHAR, "
+                   "class VARCHAR, deprivation_count BIGINT, deprived VARCHAR, unknown VARCHAR, "
+                   "statuses VARCHAR, recommendations VARCHAR, missing VARCHAR, error VARCHAR, "
+                   "recognised_class VARCHAR, decision_no VARCHAR, decision_date DATE, "
+                   "previous_status VARCHAR, left_list_on DATE, flow VARCHAR, persons BIGINT, "
+                   "review_kind VARCHAR",
+    "households": "round VARCHAR, seq BIGINT, household_id VARCHAR, " + _input_columns("households"),
+    "members": "round VARCHAR, seq BIGINT, assessment BIGINT, household_id VARCHAR, "
+               "member_no DOUBLE, " + _input_columns("members"),
+    "personal": "round VARCHAR, seq BIGINT, assessment BIGINT, household_id VARCHAR, "
+                "member_no DOUBLE, name VARCHAR, id_number VARCHAR",
+    "recommendations": "round VARCHAR, seq BIGINT, assessment BIGINT, household_id VARCHAR, "
+                       "action_id VARCHAR, member_no DOUBLE, department_code VARCHAR, "
+                       "amount_vnd DOUBLE, first_year_vnd DOUBLE",
+    "input_errors": "round VARCHAR, seq BIGINT, recording BIGINT, household_id VARCHAR, "
+                    "file VARCHAR, sheet VARCHAR, \"row\" BIGINT, \"column\" VARCHAR, "
+                    "value VARCHAR, member_no VARCHAR, code VARCHAR, message_vi VARCHAR, "
+                    "message_en VARCHAR",
+    "events": "round VARCHAR, seq BIGINT, recording BIGINT, household_id VARCHAR, kind VARCHAR, "
+              "on_date DATE, related_household_id VARCHAR, note VARCHAR",
+    "support": "round VARCHAR, seq BIGINT, household_id VARCHAR, member_no DOUBLE, "
+               "action_id VARCHAR, delivered_on DATE, amount_vnd DOUBLE, programme VARCHAR, "
+               "decision_no VARCHAR, recorded_at TIMESTAMP, source VARCHAR",
+    "traces": "round VARCHAR, seq BIGINT, assessment BIGINT, household_id VARCHAR, "
+              "trace_sha256 VARCHAR, recorded_at TIMESTAMP",
+    "seals": "seq BIGINT, round VARCHAR, closed_at TIMESTAMP, os_user VARCHAR, root_hash VARCHAR",
+}  # fmt: skip
+ROUND_TABLES = [t for t in TABLES if t not in WHOLE]
+
+
+def row_texts(table: pa.Table) -> pa.Array:
+    """Each row's content as the chain hashes it (see the module's docstring)."""
+    parts = []
+    for name in table.column_names:
+        if name == "row_hash":
+            continue
+        col = table.column(name)
+        text = pc.cast(col, pa.string()) if not pa.types.is_string(col.type) else col
+        parts.append(pc.fill_null(text, _NULL))
+    if not parts:
+        return pa.array([], pa.string())
+    return pc.binary_join_element_wise(*parts, _SEP)
+
+
+_DIGESTER: list[Any] = []
+
+
+def row_digests(table: pa.Table) -> bytes:
+    """The SHA-256 of each row's content, 32 bytes a row, end to end (computed by an
+    in-memory DuckDB, in parallel, apart from the registry's connection)."""
+    import duckdb
+
+    if not _DIGESTER:
+        _DIGESTER.append(duckdb.connect(":memory:"))
+    con = _DIGESTER[0]
+    texts = row_texts(table)
+    if len(texts) == 0:
+        return b""
+    con.register("_texts", pa.table({"i": pa.array(np.arange(len(texts))), "t": texts}))
+    try:
+        relation = con.sql("SELECT unhex(sha256(t)) AS d FROM _texts ORDER BY i")
+        fetch = getattr(relation, "to_arrow_table", None) or relation.arrow
+        column = fetch().column("d").combine_chunks()
+    finally:
+        con.unregister("_texts")
+    offsets = np.frombuffer(column.buffers()[1], dtype=np.int32)[column.offset:]
+    data = column.buffers()[2]
+    return bytes(data)[int(offsets[0]):int(offsets[len(column)])]
+
+
+_HEX = np.array([list(f"{i:02x}".encode()) for i in range(256)], dtype=np.uint8)
+
+
+def chain(contents: bytes, previous: str) -> pa.Array:
+    """The row hashes (hex) of rows whose content digests are ``contents`` (``row_digests``),
+    following the hash ``previous`` (hex; "" before the first row): each is the SHA-256 of
+    the previous row's hash (32 bytes; nothing for the first row) and the row's content
+    digest."""
+    digests = []
+    h = bytes.fromhex(previous)
+    sha = hashlib.sha256
+    view = memoryview(contents)
+    for k in range(0, len(contents), 32):
+        h = sha(h + view[k:k + 32]).digest()
+        digests.append(h)
+    if not digests:
+        return pa.array([], pa.string())
+    raw = np.frombuffer(b"".join(digests), dtype=np.uint8).reshape(len(digests), 32)
+    hexed = np.ascontiguousarray(_HEX[raw].reshape(len(digests), 64)).view("S64").ravel()
+    return pc.cast(pa.array(hexed, pa.binary(64)), pa.string())
+
+
+class Registry:
+    """An open registry file (``open_registry``); ``write`` is one transaction.
+
+    ``append`` hands its rows to one background thread that inserts them, so that the next
+    table's hashes are computed while DuckDB writes (DuckDB releases the interpreter while it
+    works); every other use of the connection first waits for that insert."""
+
+    def __init__(self, con: Any, path: Path, writable: bool) -> None:
+        self._con = con
+        self.path = path
+        self.writable = writable
+        self._pending: Future[None] | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._schemas: dict[str, pa.Schema] = {}
+        self._tails: dict[tuple[str, str | None], tuple[int, str]] = {}
+
+    @property
+    def con(self) -> Any:
+        """The DuckDB connection, once the insert under way (if any) is done."""
+        self._settle()
+        return self._con
+
+    def _settle(self) -> None:
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending.result()
+
+    def close(self) -> None:
+        try:
+            self._settle()
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown()
+            self._con.close()
+
+    def query(self, sql: str, *params: Any) -> pa.Table:
+        relation = self.con.sql(sql, params=list(params) or None)
+        fetch = getattr(relation, "to_arrow_table", None) or relation.arrow  # 2.x / 1.x
+        return fetch()
+
+    def rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        return self.con.execute(sql, list(params)).fetchall()  # type: ignore[no-any-return]
+
+    def schema(self, table: str) -> pa.Schema:
+        if table not in self._schemas:
+            self._schemas[table] = self.query(f"SELECT * FROM {table} LIMIT 0").schema
+        return self._schemas[table]
+
+    def tail(self, table: str, round_name: str | None) -> tuple[int, str]:
+        """The last ``seq`` and ``row_hash`` of a chain (0 and "" for an empty one)."""
+        key = (table, None if table in WHOLE else round_name)
+        if key in self._tails:
+            return self._tails[key]
+        if table in WHOLE or round_name is None:
+            found = self.rows(f"SELECT seq, row_hash FROM {table} ORDER BY seq DESC LIMIT 1")
+        else:
+            found = self.rows(f"SELECT seq, row_hash FROM {table} WHERE round = ? "
+                              "ORDER BY seq DESC LIMIT 1", round_name)  # fmt: skip
+        return (int(found[0][0]), str(found[0][1])) if found else (0, "")
+
+    def append(self, table: str, columns: dict[str, Any], round_name: str | None) -> int:
+        """Append rows (``columns``: name -> values or array, ``seq`` left out) to a chain;
+        returns the first ``seq`` given. Call inside ``write``."""
+        assert self.writable
+        schema = self.schema(table)
+        n = len(next(iter(columns.values()))) if columns else 0
+        if n == 0:
+            return 0
+        last, previous = self.tail(table, round_name)
+        data = dict(columns)
+        data["seq"] = pa.array(range(last + 1, last + 1 + n), pa.int64())
+        if table not in WHOLE:
+            data["round"] = pa.array([round_name] * n, pa.string())
+        arrays = []
+        for f in schema:
+            if f.name == "row_hash":
+                continue
+            value = data.get(f.name)
+            if value is None:
+                arrays.append(pa.nulls(n, f.type))
+            else:
+                arrays.append(pa.array(value, f.type) if not isinstance(value, pa.Array | pa.ChunkedArray)
+                              else pc.cast(value, f.type))  # fmt: skip
+        body = pa.Table.from_arrays(arrays, [f.name for f in schema if f.name != "row_hash"])
+        hashes = chain(row_digests(body), previous)
+        staged = body.append_column("row_hash", hashes)
+        self._settle()
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="registry-insert")
+        self._pending = self._pool.submit(self._insert, table, staged)
+        self._tails[(table, None if table in WHOLE else round_name)] = (
+            last + n, hashes[n - 1].as_py())
+        return last + 1
+
+    def _insert(self, table: str, staged: pa.Table) -> None:
+        self._con.register("_staged", staged)
+        try:
+            self._con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _staged")
+        finally:
+            self._con.unregister("_staged")
+
+    @contextmanager
+    def write(self) -> Iterator[Registry]:
+        """One transaction: everything or nothing (a crash inside leaves the file as before)."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield self
+            self._settle()
+        except BaseException:
+            with suppress(BaseException):  # the insert under way ends before the rollback
+                self._settle()
+            self._tails.clear()
+            self._con.execute("ROLLBACK")
+            raise
+        self._con.execute("COMMIT")
+
+
+def _create(con: Any) -> None:
+    con.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    con.execute("CREATE TABLE blobs (sha256 VARCHAR PRIMARY KEY, size BIGINT, content BLOB)")
+    for name, columns in TABLES.items():
+        con.execute(f"CREATE TABLE {name} ({columns}, row_hash VARCHAR)")
+    con.execute("INSERT INTO meta VALUES ('format', ?), ('schema_version', ?)",
+                [FORMAT, str(SCHEMA_VERSION)])  # fmt: skip
+
+
+def open_registry(path: Path, *, write: bool = False, create: bool = False) -> Registry:
+    """Open a registry file; with ``create``, a missing file becomes an empty registry.
+    Refused with a ``RegistryError``: a missing file (unless ``create``), a file that is not a
+    giamngheo registry, one of a newer schema, one another process is writing."""
+    import duckdb
+
+    exists = path.exists()
+    if not exists and not create:
+        raise RegistryError("registry_missing", path=path)
+    if exists and not path.is_file():
+        raise RegistryError("registry_not_registry", path=path, detail="not a file")
+    if not exists:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise failed_output(path, exc) from None
+    try:
+        con = duckdb.connect(str(path), read_only=exists and not write)
+    except duckdb.IOException as exc:
+        text = str(exc)
+        if "lock" in text.lower():
+            raise RegistryError("registry_locked", path=path) from None
+        raise RegistryError("registry_not_registry", path=path, detail=text[:200]) from None
+    except duckdb.Error as exc:
+        raise RegistryError("registry_not_registry", path=path, detail=str(exc)[:200]) from None
+    try:
+        if not exists:
+            _create(con)
+        meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
+    except duckdb.Error:
+        con.close()
+        raise RegistryError("registry_not_registry", path=path,
+                            detail="no giamngheo meta table") from None  # fmt: skip
+    if meta.get("format") != FORMAT:
+        con.close()
+        raise RegistryError("registry_not_registry", path=path, detail=f"format {meta.get('format')!r}")
+    version = int(meta.get("schema_version", "0") or 0)
+    if version > SCHEMA_VERSION:
+        con.close()
+        raise RegistryError("registry_newer", path=path, found=version, known=SCHEMA_VERSION)
+    return Registry(con, path, write or not exists)

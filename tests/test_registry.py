@@ -1,0 +1,428 @@
+"""The registry of review rounds on three hand-made rounds: flows, derived statuses, decisions,
+history, support, explain years later, tampering, and the errors of the procedure.
+
+The batches are built from two templates of the example survey: P (HY-001's house and members:
+5 deprivations) and N (HY-002's: 1 deprivation); with a monthly income of 1,200,000 VND (under
+the 1,500,000 rural line of Decree 07/2021 Art. 3.1.a) P is poor and N near-poor; at 2,000,000
+(over the line, under the 2,250,000 ceiling of Art. 3.1.c... the average-living band) both are
+average; at 3,000,000 both are above every list (not_poor).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pytest
+
+from tests.helpers import EXAMPLES, ROOT, run
+
+LOW, MID, HIGH = 1_200_000, 2_000_000, 3_000_000
+# household -> round -> (template, income) ; absent from a round when missing
+PLAN: dict[str, dict[str, tuple[str, int]]] = {
+    "T-01": {"2023": ("P", LOW), "2024": ("P", LOW), "2025": ("P", LOW)},
+    "T-02": {"2023": ("P", LOW), "2024": ("P", MID), "2025": ("P", MID)},
+    "T-03": {"2023": ("P", LOW), "2024": ("P", MID), "2025": ("P", LOW)},
+    "T-04": {"2023": ("N", LOW), "2024": ("P", LOW), "2025": ("N", LOW)},
+    "T-05": {"2023": ("N", LOW), "2024": ("N", HIGH)},
+    "T-06": {"2024": ("P", LOW)},
+    "T-07": {"2023": ("P", HIGH), "2024": ("P", HIGH), "2025": ("N", LOW)},
+    "T-08": {"2025": ("P", LOW)},
+    "T-09": {"2023": ("P", LOW)},
+}
+AS_OF = {"2023": "2023-10-15", "2024": "2024-10-15", "2025": "2025-10-15"}
+TEMPLATE = {"P": "HY-001", "N": "HY-002"}
+
+
+def _batch(folder: Path, round_name: str, typed: dict[str, str] | None = None) -> list[Path]:
+    hh = pd.read_csv(EXAMPLES / "households.csv", dtype=str, keep_default_na=False)
+    mem = pd.read_csv(EXAMPLES / "members.csv", dtype=str, keep_default_na=False)
+    hh_rows, mem_rows = [], []
+    for hid, rounds in PLAN.items():
+        if round_name not in rounds:
+            continue
+        template, income = rounds[round_name]
+        row = hh[hh["mã hộ"] == TEMPLATE[template]].iloc[0].copy()
+        row["mã hộ"], row["thu nhập bình quân"] = hid, str(income)
+        row["họ tên chủ hộ"] = f"Chủ hộ {hid}"
+        row["phân loại năm trước"] = (typed or {}).get(hid, "")
+        hh_rows.append(row)
+        for _, m in mem[mem["mã hộ"] == TEMPLATE[template]].iterrows():
+            m = m.copy()
+            m["mã hộ"] = hid
+            mem_rows.append(m)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / f"hh-{round_name}.csv", folder / f"mem-{round_name}.csv"]
+    pd.DataFrame(hh_rows).to_csv(paths[0], index=False)
+    pd.DataFrame(mem_rows).to_csv(paths[1], index=False)
+    return paths
+
+
+def _one(reg: Path, sql: str) -> Any:
+    con = duckdb.connect(str(reg), read_only=True)
+    try:
+        return con.execute(sql).fetchall()[0][0]
+    finally:
+        con.close()
+
+
+def _table(path: Path, rows: list[dict[str, Any]]) -> Path:
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+def _record(reg: Path, folder: Path, round_name: str, *extra: str,
+            typed: dict[str, str] | None = None) -> tuple[int, str]:  # fmt: skip
+    paths = _batch(folder, round_name, typed)
+    return run("review", "record", *map(str, paths), "--registry", str(reg), "--round",
+               round_name, "--as-of", AS_OF[round_name], "--verify", "0", *extra)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Three rounds recorded and closed, with events, a decision and delivered support."""
+    folder = tmp_path_factory.mktemp("registry")
+    reg = folder / "hungyen.duckdb"
+    code, out = _record(reg, folder, "2023", typed={"T-09": "poor"})
+    assert code == 0, out
+    assert run("review", "close", "--registry", str(reg), "--round", "2023")[0] == 0
+    code, out2024 = _record(reg, folder, "2024", "-o", str(folder / "res-2024.xlsx"),
+                            typed={"T-01": "near_poor"})  # fmt: skip
+    assert code == 0, out2024
+    assert run("review", "close", "--registry", str(reg), "--round", "2024")[0] == 0
+    events = _table(folder / "events.csv", [
+        {"household_id": "T-05", "kind": "chuyển đi", "on_date": "2025-03-01"},
+        {"household_id": "T-08", "kind": "moved_in", "on_date": "2025-02-01"}])  # fmt: skip
+    decisions = _table(folder / "decisions.csv", [
+        {"mã hộ": "T-01", "phân loại được công nhận": "hộ cận nghèo",
+         "số quyết định": "12/QĐ-UBND", "ngày quyết định": "20/12/2025"}])  # fmt: skip
+    code, out = _record(reg, folder, "2025", "--events", str(events), "--decisions",
+                        str(decisions))  # fmt: skip
+    assert code == 0, out
+    support = _table(folder / "support.csv", [
+        {"household_id": "T-03", "member_no": "", "action_id": "credit.vbsp_poor",
+         "delivered_on": "2026-01-10", "amount_vnd": "50.000.000", "programme": "NHCSXH",
+         "decision_no": "5/QĐ"},
+        {"household_id": "T-03", "member_no": "3", "action_id": "education.tuition_support",
+         "delivered_on": "2026-02-01", "amount_vnd": "", "programme": "", "decision_no": ""}])  # fmt: skip
+    code, out = run("review", "support", "--registry", str(reg), "--round", "2025", str(support))
+    assert code == 0, out
+    return {"reg": reg, "folder": folder, "out2024": out2024}
+
+
+def _flows(reg: Path, round_name: str) -> dict[str, Any]:
+    code, out = run("review", "flows", "--registry", str(reg), "--round", round_name,
+                    "--format", "json")  # fmt: skip
+    assert code == 0, out
+    return json.loads(out[out.index("{"):])  # type: ignore[no-any-return]
+
+
+def _total(data: dict[str, Any], list_name: str, unit: str = "households") -> dict[str, int]:
+    row = next(r for r in data["rows"] if r["level"] == "total" and r["list"] == list_name
+               and r["unit"] == unit)  # fmt: skip
+    return {k: v for k, v in row.items() if k not in ("level", "district", "commune", "list",
+                                                      "unit")}  # fmt: skip
+
+
+def test_flows_of_2024_are_those_of_the_procedure(registry: dict[str, Any]) -> None:
+    data = _flows(registry["reg"], "2024")
+    assert data["previous_round"] == "2023"
+    # start: T-01, T-02, T-03, T-09; T-02 and T-03 escape; T-09 is gone; T-04 comes from the
+    # near-poor list; T-06 is new.
+    assert _total(data, "poor") == {"start": 4, "to_near_poor": 0, "escaped": 2,
+                                    "other_decrease": 1, "from_near_poor": 1, "re_entered": 0,
+                                    "new": 1, "other_increase": 0, "end": 3}  # fmt: skip
+    assert _total(data, "near_poor") == {"start": 2, "to_poor": 1, "escaped": 1,
+                                         "other_decrease": 0, "from_poor": 0, "re_entered": 0,
+                                         "new": 0, "other_increase": 0, "end": 0}  # fmt: skip
+    # three members a household in both templates
+    assert _total(data, "poor", "persons")["start"] == 12
+
+
+def test_flows_of_2025_with_events_and_a_decision(registry: dict[str, Any]) -> None:
+    data = _flows(registry["reg"], "2025")
+    # T-01 (decided near-poor) and T-04 go to the near-poor list, T-06 left without an event,
+    # T-03 is poor again (tái nghèo), T-08 moved in poor.
+    assert _total(data, "poor") == {"start": 3, "to_near_poor": 2, "escaped": 0,
+                                    "other_decrease": 1, "from_near_poor": 0, "re_entered": 1,
+                                    "new": 0, "other_increase": 1, "end": 2}  # fmt: skip
+    assert _total(data, "near_poor") == {"start": 0, "to_poor": 0, "escaped": 0,
+                                         "other_decrease": 0, "from_poor": 2, "re_entered": 0,
+                                         "new": 1, "other_increase": 0, "end": 3}  # fmt: skip
+
+
+def test_every_flow_row_balances(registry: dict[str, Any]) -> None:
+    for round_name in AS_OF:
+        for row in _flows(registry["reg"], round_name)["rows"]:
+            other = "near_poor" if row["list"] == "poor" else "poor"
+            assert row["end"] == (row["start"] - row[f"to_{other}"] - row["escaped"]
+                                  - row["other_decrease"] + row[f"from_{other}"]
+                                  + row["re_entered"] + row["new"] + row["other_increase"]), row
+
+
+def _history(reg: Path, household: str) -> list[dict[str, Any]]:
+    code, out = run("review", "history", "--registry", str(reg), "--household", household,
+                    "--format", "json")  # fmt: skip
+    assert code == 0, out
+    return json.loads(out[out.index("{"):])["rounds"]  # type: ignore[no-any-return]
+
+
+def test_newly_escaped_and_re_poor_come_from_the_history(registry: dict[str, Any]) -> None:
+    t02 = {r["round"]: r for r in _history(registry["reg"], "T-02")}
+    assert t02["2024"]["previous_status"] == "poor" and t02["2024"]["flow"] == "poor_escaped"
+    assert "newly_escaped" in t02["2024"]["statuses"]
+    # a year after leaving the list: still newly escaped, by the date it left
+    assert t02["2025"]["previous_status"] == "average"
+    assert t02["2025"]["left_list_on"] == "2024-10-15"
+    assert "newly_escaped" in t02["2025"]["statuses"] and t02["2025"]["flow"] == "not_listed"
+    t03 = {r["round"]: r for r in _history(registry["reg"], "T-03")}
+    assert t03["2025"]["flow"] == "re_poor" and t03["2025"]["left_list_on"] == "2024-10-15"
+    t05 = {r["round"]: r for r in _history(registry["reg"], "T-05")}
+    assert "escaped_near_poverty" in t05["2024"]["statuses"]
+    assert t05["2024"]["flow"] == "near_poor_escaped"
+
+
+def test_a_decision_is_kept_beside_the_engines_class(registry: dict[str, Any]) -> None:
+    t01 = {r["round"]: r for r in _history(registry["reg"], "T-01")}["2025"]
+    assert (t01["class"], t01["recognised_class"]) == ("poor", "near_poor")
+    assert (t01["decision_no"], t01["decision_date"]) == ("12/QĐ-UBND", "2025-12-20")
+    assert t01["flow"] == "poor_to_near_poor"
+    code, out = run("review", "history", "--registry", str(registry["reg"]), "--household",
+                    "T-01")  # fmt: skip
+    assert "near_poor (bộ máy / engine: poor)" in out
+
+
+def test_a_typed_previous_status_that_disagrees_is_an_error_row(registry: dict[str, Any]) -> None:
+    errors = pd.read_excel(registry["folder"] / "res-2024.xlsx", sheet_name="errors")
+    row = errors[errors["code"] == "history_disagrees"].iloc[0]
+    assert row["household_id"] == "T-01" and row["value"] == "near_poor"
+    assert "'poor'" in row["message_en"] and "near_poor" in row["message_en"]
+
+
+def test_support_is_in_the_history(registry: dict[str, Any]) -> None:
+    t03 = {r["round"]: r for r in _history(registry["reg"], "T-03")}["2025"]
+    assert [(d["action_id"], d["member_no"], d["amount_vnd"]) for d in t03["delivered"]] == [
+        ("credit.vbsp_poor", None, 50_000_000), ("education.tuition_support", 3, None)]
+
+
+def test_bad_support_rows_are_refused_whole(registry: dict[str, Any], tmp_path: Path) -> None:
+    reg = tmp_path / "r.duckdb"
+    shutil.copy(registry["reg"], reg)
+    bad = _table(tmp_path / "bad.csv", [
+        {"household_id": "T-03", "action_id": "no.such_action", "delivered_on": "2026-01-10"},
+        {"household_id": "XX-1", "action_id": "credit.vbsp_poor", "delivered_on": "2026-01-10"},
+        {"household_id": "T-03", "member_no": "9", "action_id": "credit.vbsp_poor",
+         "delivered_on": "2026-01-10"},
+        {"household_id": "T-03", "action_id": "credit.vbsp_poor", "delivered_on": "32/13/2026"}])  # fmt: skip
+    code, out = run("review", "support", "--registry", str(reg), "--round", "2025", str(bad))
+    assert code == 2
+    for text in ("no.such_action", "XX-1", "member no. 9", "32/13/2026", "row 2", "row 5"):
+        assert text in out.replace("dòng/row", "row"), text
+    assert _one(reg, "SELECT count(*) FROM support") == 2
+
+
+def _json(out: str) -> str:
+    return out[out.index("{"):out.rindex("}") + 1]
+
+
+def test_explain_from_the_registry_survives_new_rules_and_lost_files(tmp_path: Path) -> None:
+    """A round recorded with a copy of the rules; then the copy is edited (the rural line
+    doubled) and the survey files deleted: the registry still explains the 2024 decision, to
+    the same bytes, and the same bytes as explaining the survey file was."""
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules, ignore=shutil.ignore_patterns("__pycache__"))
+    reg = tmp_path / "r.duckdb"
+    paths = _batch(tmp_path / "survey", "2024")
+    code, out = run("review", "record", *map(str, paths), "--registry", str(reg), "--round",
+                    "2024", "--as-of", AS_OF["2024"], "--verify", "0", "--rules", str(rules))  # fmt: skip
+    assert code == 0, out
+    code, direct = run("explain", *map(str, paths), "--household", "T-01", "--as-of",
+                       AS_OF["2024"], "--format", "json", "--rules", str(rules))  # fmt: skip
+    assert code == 0, direct
+    args = ["explain", "--registry", str(reg), "--round", "2024", "--household", "T-01",
+            "--format", "json"]  # fmt: skip
+    code, first = run(*args)
+    assert code == 0, first
+    assert _json(first) == _json(direct) and "first recorded" in first
+    assert json.loads(direct)["class"]["id"] == "poor"
+    income = rules / "parameters" / "income.yaml"
+    income.write_text(income.read_text("utf-8").replace("rural: 1500000", "rural: 3000000"),
+                      "utf-8")  # fmt: skip
+    for p in paths:
+        p.unlink()
+    code, again = run(*args)
+    assert code == 0, again
+    assert _json(again) == _json(direct) and "identical to the one recorded" in again
+    code, text = run("explain", "--registry", str(reg), "--round", "2024", "--household",
+                     "T-01")  # fmt: skip
+    assert code == 0 and "1.500.000" in text
+    # a stored input altered behind the registry's back: verify names it
+    con = duckdb.connect(str(reg))
+    con.execute("UPDATE households SET income_per_capita_vnd = 2900000 WHERE household_id = "
+                "'T-01'")  # fmt: skip
+    con.close()
+    code, out = run("review", "verify", "--registry", str(reg))
+    assert code == 1 and "T-01" in out
+
+
+def test_verify_catches_an_edit_a_deletion_and_a_reordering(registry: dict[str, Any],
+                                                             tmp_path: Path) -> None:  # fmt: skip
+    assert run("review", "verify", "--registry", str(registry["reg"]))[0] == 0
+    tampers = {
+        "edit": "UPDATE assessments SET class = 'average' WHERE round = '2024' AND "
+                "household_id = 'T-06'",
+        "delete": "DELETE FROM members WHERE round = '2024' AND household_id = 'T-04' AND "
+                  "member_no = 2",
+        "reorder": "UPDATE recommendations SET seq = CASE seq WHEN 1 THEN 2 WHEN 2 THEN 1 END "
+                   "WHERE round = '2023' AND seq IN (1, 2)",
+        "input": "UPDATE households SET income_per_capita_vnd = 900000 WHERE round = '2025' "
+                 "AND household_id = 'T-03'",
+    }  # fmt: skip
+    for name, sql in tampers.items():
+        reg = tmp_path / f"{name}.duckdb"
+        shutil.copy(registry["reg"], reg)
+        con = duckdb.connect(str(reg))
+        con.execute(sql)
+        con.close()
+        code, out = run("review", "verify", "--registry", str(reg))
+        assert code == 1, (name, out)
+        assert "altered" in out, out
+
+
+def test_procedure_errors(registry: dict[str, Any], tmp_path: Path) -> None:
+    reg = tmp_path / "r.duckdb"
+    shutil.copy(registry["reg"], reg)
+    folder = tmp_path / "b"
+    code, out = _record(reg, folder, "2024")  # closed
+    assert code == 2 and "round 2024 is closed" in out
+    paths = _batch(folder, "2025")
+    code, out = run("review", "record", *map(str, paths), "--registry", str(reg), "--round",
+                    "2026", "--as-of", "2025-01-01", "--verify", "0")  # fmt: skip
+    assert code == 2 and "must be dated after round" in out
+    code, out = run("review", "record", *map(str, paths), "--registry", str(reg), "--round",
+                    "2026", "--as-of", "2026-10-15", "--verify", "0")  # fmt: skip
+    assert code == 2 and "still open: 2025" in out
+    not_registry = tmp_path / "x.duckdb"
+    not_registry.write_bytes(b"not a database at all" * 100)
+    code, out = run("review", "verify", "--registry", str(not_registry))
+    assert code == 2 and "not a giamngheo registry" in out
+    other = tmp_path / "other.duckdb"
+    duckdb.connect(str(other)).execute("CREATE TABLE t (x INT)").close()
+    code, out = run("review", "history", "--registry", str(other), "--household", "T-01")
+    assert code == 2 and "not a giamngheo registry" in out
+    newer = tmp_path / "newer.duckdb"
+    shutil.copy(registry["reg"], newer)
+    duckdb.connect(str(newer)).execute("UPDATE meta SET value = '99' WHERE key = "
+                                       "'schema_version'").close()  # fmt: skip
+    code, out = run("review", "flows", "--registry", str(newer), "--round", "2024")
+    assert code == 2 and "schema version 99" in out
+    code, out = run("review", "flows", "--registry", str(tmp_path / "none.duckdb"), "--round",
+                    "2024")  # fmt: skip
+    assert code == 2 and "There is no registry" in out
+
+
+def test_a_second_writer_is_refused_and_nothing_is_half_written(registry: dict[str, Any],
+                                                                tmp_path: Path) -> None:  # fmt: skip
+    import subprocess
+    import sys
+
+    reg = tmp_path / "r.duckdb"
+    shutil.copy(registry["reg"], reg)
+    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; "
+                               f"c = duckdb.connect({str(reg)!r}); print('ready', flush=True); "
+                               "time.sleep(60)"], stdout=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        code, out = run("review", "close", "--registry", str(reg), "--round", "2025")
+        assert code == 2 and "Another process is writing" in out
+    finally:
+        holder.kill()
+        holder.wait()
+    assert run("review", "verify", "--registry", str(reg))[0] == 0
+
+
+def test_a_crash_inside_record_leaves_the_registry_as_it_was(
+        registry: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    from engine.registry import record as record_module
+
+    reg = tmp_path / "r.duckdb"
+    shutil.copy(registry["reg"], reg)
+    counts = {t: _one(reg, f"SELECT count(*) FROM {t}") for t in ("assessments", "households",
+                                                                "members", "blobs")}
+
+    def crash(*_a: Any, **_k: Any) -> dict[str, Any]:
+        raise RuntimeError("the machine lost power")
+
+    monkeypatch.setattr(record_module, "personal_columns", crash)
+    folder = tmp_path / "b"
+    paths = _batch(folder, "2025")
+    with pytest.raises(RuntimeError):
+        from click.testing import CliRunner
+
+        from cli.main import main
+
+        result = CliRunner().invoke(main, ["review", "record", *map(str, paths), "--registry",
+                                           str(reg), "--round", "2025", "--as-of", "2025-10-15",
+                                           "--verify", "0"], catch_exceptions=False)  # fmt: skip
+        del result
+    assert {t: _one(reg, f"SELECT count(*) FROM {t}") for t in counts} == counts
+    assert run("review", "verify", "--registry", str(reg))[0] == 0
+
+
+def test_export_is_readable_without_giamngheo(registry: dict[str, Any], tmp_path: Path) -> None:
+    import hashlib
+
+    import pyarrow.parquet as pq
+
+    for names in (True, False):
+        out = tmp_path / f"archive-{names}"
+        args = ["review", "export", "--registry", str(registry["reg"]), "--round", "2024", "-o",
+                str(out)] + ([] if names else ["--without-names"])  # fmt: skip
+        code, text = run(*args)
+        assert code == 0, text
+        manifest = json.loads((out / "manifest.json").read_text("utf-8"))
+        assert manifest["sealed"] and len(manifest["root_hash"]) == 64
+        for name, sha in manifest["files"].items():
+            path = next(out.rglob(Path(name).name))
+            assert hashlib.sha256(path.read_bytes()).hexdigest() == sha
+        assert (out / "personal.parquet").exists() == names
+        assessments = pq.read_table(out / "assessments.parquet").to_pandas()
+        assert set(assessments["household_id"]) == {"T-01", "T-02", "T-03", "T-04", "T-05",
+                                                    "T-06", "T-07"}  # fmt: skip
+        if not names:
+            blob = b"".join(p.read_bytes() for p in out.rglob("*.parquet"))
+            assert "Chủ hộ T-0".encode() not in blob
+
+
+def test_flows_for_people_as_text_and_workbook(registry: dict[str, Any], tmp_path: Path) -> None:
+    code, out = run("review", "flows", "--registry", str(registry["reg"]), "--round", "2025")
+    assert code == 0 and "Tổng / total" in out and "re_entered" in out and "to_poor" in out
+    target = tmp_path / "flows.xlsx"
+    code, out = run("review", "flows", "--registry", str(registry["reg"]), "--round", "2025",
+                    "--format", "xlsx", "-o", str(target))  # fmt: skip
+    assert code == 0, out
+    sheet = pd.read_excel(target, sheet_name="flows")
+    total = sheet[(sheet["level"] == "total") & (sheet["list"] == "poor")
+                  & (sheet["unit"] == "households")].iloc[0]  # fmt: skip
+    assert (total["start"], total["end"]) == (3, 2)
+    code, out = run("review", "flows", "--registry", str(registry["reg"]), "--round", "2019")
+    assert code == 2 and "no review round 2019" in out
+
+
+def test_a_bad_decisions_table_records_nothing(registry: dict[str, Any], tmp_path: Path) -> None:
+    reg = tmp_path / "r.duckdb"
+    shutil.copy(registry["reg"], reg)
+    before = _one(reg, "SELECT count(*) FROM assessments")
+    decisions = _table(tmp_path / "d.csv", [
+        {"mã hộ": "T-01", "phân loại được công nhận": "giàu"},
+        {"mã hộ": "T-99", "phân loại được công nhận": "poor"}])  # fmt: skip
+    code, out = _record(reg, tmp_path / "b", "2025", "--decisions", str(decisions))
+    assert code == 2 and "bad rows (1)" in out and "giàu" in out, out
+    decisions = _table(tmp_path / "d.csv", [{"mã hộ": "T-99", "phân loại được công nhận": "poor"}])
+    code, out = _record(reg, tmp_path / "b", "2025", "--decisions", str(decisions))
+    assert code == 2 and "T-99" in out and "not in review round 2025" in out, out
+    assert _one(reg, "SELECT count(*) FROM assessments") == before
