@@ -129,10 +129,15 @@ def write(sections: list[str], report: Path) -> None:
             f"({os.cpu_count()} CPUs, Python {platform.python_version()}); medians of "
             "alternating rounds, each run a fresh process reading the Parquet pair of "
             "`giamngheo sample` and writing Parquet.\n\n")  # fmt: skip
-    block = head + "\n".join(sections) + END
+    replace_section(head + "\n".join(sections) + END, report, BEGIN, END)
+
+
+def replace_section(block: str, report: Path, begin: str, end: str) -> None:
+    """Put ``block`` (which starts with ``begin`` and ends with ``end``) in place of the
+    report's section between those markers, or at its end."""
     text = report.read_text("utf-8") if report.exists() else ""
-    if BEGIN in text and END in text:
-        text = text[: text.index(BEGIN)] + block + text[text.index(END) + len(END):]
+    if begin in text and end in text:
+        text = text[: text.index(begin)] + block + text[text.index(end) + len(end):]
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
     report.write_text(text, "utf-8")

@@ -88,6 +88,10 @@ def _refuse_bad_rows(table: SideTable, path: Path) -> None:
 @click.option("--events", "events_path", type=click.Path(path_type=Path, dir_okay=False),
               default=None, help="household changes since the last round: moved in or out, "
               "split, merged, dissolved (.xlsx, .csv, .parquet)")  # fmt: skip
+@click.option("--kind", type=click.Choice(["annual", "regular", "complaint"]), default="annual",
+              show_default=True, help="the review this recording comes from: the annual "
+              "review (định kỳ), a regular one during the year (thường xuyên) or a complaint "
+              "(khiếu nại)")  # fmt: skip
 @lang_option("language of the texts of the results")
 @rules_option()
 @click.option("--verify", type=click.FloatRange(0, 1), default=0.01, show_default=True,
@@ -96,7 +100,8 @@ def _refuse_bad_rows(table: SideTable, path: Path) -> None:
               show_default=True, help="at most this many households in the cross-check")
 def record_cmd(inputs: tuple[Path, ...], registry_path: Path, round_name: str, as_of: dt.date,
                output: Path | None, decisions_path: Path | None, events_path: Path | None,
-               lang: str, rules_dir: Path | None, verify: float, verify_max: int) -> None:  # fmt: skip
+               kind: str, lang: str, rules_dir: Path | None, verify: float,
+               verify_max: int) -> None:  # fmt: skip
     """Classify a survey batch as classify does and record it in a round of the registry.
 
     The households' previous status and the date they left the list come from the earlier
@@ -122,7 +127,7 @@ def record_cmd(inputs: tuple[Path, ...], registry_path: Path, round_name: str, a
         ids = {str(h) for h in batch.households["household_id"].values.tolist()}
         if decisions is not None:
             _check_ids(decisions, ids, round_name, decisions_path)
-        options = {"verify": verify, "verify_max": verify_max, "lang": lang,
+        options = {"kind": kind, "verify": verify, "verify_max": verify_max, "lang": lang,
                    "decisions": decisions_path.name if decisions_path else None,
                    "events": events_path.name if events_path else None}  # fmt: skip
         side = [p for p in (decisions_path, events_path) if p is not None]

@@ -105,24 +105,28 @@ def start_of_round(reg: Registry, ids: list[str], as_of: dt.date,
         reg.con.unregister("_ids")
     if past.empty:
         return out
-    past = past.sort_values(["household_id", "as_of"], kind="stable")
     past["listed"] = past["recognised"].isin(LISTED)
-    position = {h: i for i, h in enumerate(ids)}
-    for hid, group in past.groupby("household_id", sort=False):
-        i = position[str(hid)]
-        out.known[i] = True
-        listed = group["listed"].to_numpy()
-        dates = group["as_of"].tolist()
-        out.ever_listed[i] = bool(listed.any())
-        last = group.iloc[-1]
-        if last["round"] == previous.name:
-            out.in_previous[i] = True
-            out.previous[i] = str(last["recognised"])
-        if listed.any() and not (out.in_previous[i] and listed[-1]):
-            k = int(np.flatnonzero(listed)[-1])
-            after = [d for d, on in zip(dates[k + 1:], listed[k + 1:], strict=True) if not on]
-            out.left_list_on[i] = after[0] if after else None
-    return out
+    codes, uniques = pd.factorize(pd.Series(ids, dtype=object))  # a batch may repeat an id
+    where = pd.Index(uniques)
+    one = Start(np.zeros(len(uniques), bool), np.zeros(len(uniques), bool),
+                np.full(len(uniques), None, object), np.zeros(len(uniques), bool),
+                np.full(len(uniques), None, object))  # fmt: skip
+    one.known[where.get_indexer(past["household_id"].astype(str).unique())] = True
+    listed = past[past["listed"]]
+    one.ever_listed[where.get_indexer(listed["household_id"].astype(str).unique())] = True
+    in_prev = past[past["round"] == previous.name]
+    at = where.get_indexer(in_prev["household_id"].astype(str))
+    one.in_previous[at] = True
+    one.previous[at] = in_prev["recognised"].astype(str).to_numpy(dtype=object)
+    # left the list: the first round off the list after the last round on it
+    last_on = listed.groupby("household_id")["as_of"].max()
+    since = past["household_id"].map(last_on)
+    off = past[~past["listed"] & since.notna() & (past["as_of"] > since)]
+    left = off.groupby("household_id")["as_of"].min()
+    one.left_list_on[where.get_indexer(left.index.astype(str))] = [
+        d.date() if isinstance(d, pd.Timestamp) else d for d in left.tolist()]
+    return Start(one.known[codes], one.in_previous[codes], one.previous[codes],
+                 one.ever_listed[codes], one.left_list_on[codes])  # fmt: skip
 
 
 def flow_codes(recognised: np.ndarray, start: Start, first_round: bool,

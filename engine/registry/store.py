@@ -2,9 +2,10 @@
 opening it safely (not a registry, a newer schema, another process writing).
 
 Every table is append-only. Each row's ``row_hash`` is the SHA-256 of the hash of the row
-before it in its chain (its 32 bytes; nothing for the first row) followed by the row's content: its cells, in column order, as text
-(Arrow's cast to string: ISO dates and times, shortest round-trip numbers, ``true``/``false``),
-a missing cell as U+0000, cells separated by U+001F. A chain runs per table and round, ordered
+before it in its chain (its 32 bytes; nothing for the first row) followed by the SHA-256 of the
+row's content: its cells, in column order, as text (Arrow's cast to string: ISO dates and
+times, shortest round-trip numbers, ``true``/``false``), a missing cell as U+0000, cells
+separated by U+001F. A chain runs per table and round, ordered
 by ``seq``; ``rounds`` and ``seals`` each form one chain over the whole registry, so a round
 removed whole is caught too. ``blobs`` (the rulebook files, by content) carry no chain: their
 key is the SHA-256 of their content.
