@@ -29,17 +29,24 @@ MEAN_MEMBERS = 3.5
               help="the plan's year whose district poverty rates the sample reproduces")
 @click.option("--noise", type=click.FloatRange(0, 0.05), default=0.002, show_default=True,
               help="share of households given a missing or invalid value (0 for none)")
+@click.option("--panel", "panel", default=None, metavar="FIRST-LAST",
+              help="one survey a year for the same households, e.g. 2021-2025, into the folder "
+              "-o (YEAR/survey.parquet, its members and events.csv); no noise")  # fmt: skip
 def sample_cmd(output: Path, households: int | None, province: bool, seed: int, year: int,
-               noise: float) -> None:  # fmt: skip
+               noise: float, panel: str | None) -> None:  # fmt: skip
     """Write a synthetic Hưng Yên survey batch (deterministic for a seed).
 
     \b
     Examples:
       giamngheo sample -o survey.parquet --province --seed 1 --year 2022
       giamngheo sample -o sample.xlsx --households 2000
+      giamngheo sample -o panel/ --province --panel 2021-2025
     """
     if province == (households is not None):
         raise click.UsageError("give exactly one of --households N or --province")
+    if panel is not None:
+        _panel(output, panel, households, seed)
+        return
     suffix = output.suffix.lower()
     if suffix not in (".parquet", ".csv", ".xlsx"):
         raise OutputError("output_suffix", path=output, allowed=".parquet, .csv, .xlsx")
@@ -75,3 +82,33 @@ def sample_cmd(output: Path, households: int | None, province: bool, seed: int, 
         click.echo(word("written", path=path))
     inputs = " ".join(str(p) for p in written)
     click.echo(f"giamngheo classify {inputs} -o results{suffix} --as-of {year}-06-30")
+
+
+def _panel(folder: Path, span: str, households: int | None, seed: int) -> None:
+    """``--panel FIRST-LAST``: each year's survey of the same households into ``folder``."""
+    from engine.panel import generate_panel
+
+    try:
+        first, last = (int(x) for x in span.split("-"))
+    except ValueError:
+        raise click.BadParameter(f"'{span}': write FIRST-LAST, e.g. 2021-2025",
+                                 param_hint="--panel") from None  # fmt: skip
+    if not 2021 <= first < last <= 2025:
+        raise click.BadParameter("the plan gives district rates for 2021–2025",
+                                 param_hint="--panel")  # fmt: skip
+    if folder.exists() and not folder.is_dir():
+        raise OutputError("output_failed", path=folder, detail_vi="không phải thư mục",
+                          detail_en="not a folder")  # fmt: skip
+    for survey in generate_panel(list(range(first, last + 1)), households=households,
+                                 seed=seed):  # fmt: skip
+        target = folder / str(survey.year)
+        paths = {"households": target / "survey.parquet",
+                 "members": target / "survey.members.parquet", "events": target / "events.csv"}
+        for path in paths.values():
+            check_target(path)
+        written = write_tables({"households": survey.households, "members": survey.members,
+                                "events": survey.events}, paths["households"], paths=paths)  # fmt: skip
+        click.echo(word("sampled", households=len(survey.households),
+                        members=len(survey.members), year=str(survey.year), seed=seed))  # fmt: skip
+        for path in written:
+            click.echo(word("written", path=path))

@@ -90,6 +90,15 @@ def generate(households: int | None = None, *, year: int = 2025, seed: int = 1,
              ) -> tuple[pd.DataFrame, pd.DataFrame]:  # fmt: skip
     """Households and members frames (canonical column names). ``households=None`` gives the
     plan's count for ``year`` (the full province for 2025: 418,246)."""
+    hh, mem, _ = generate_with_classes(households, year=year, seed=seed, noise=noise,
+                                       data_dir=data_dir, first_id=first_id)  # fmt: skip
+    return hh, mem
+
+
+def generate_with_classes(households: int | None = None, *, year: int = 2025, seed: int = 1,
+                          noise: float = 0.002, data_dir: Path | None = None, first_id: int = 1
+                          ) -> tuple[pd.DataFrame, pd.DataFrame, npt.NDArray[np.object_]]:  # fmt: skip
+    """``generate``, with the class each household was drawn for."""
     rng = np.random.default_rng(seed)
     districts = plan_districts(year, data_dir)
     counts = np.array([d.households for d in districts], dtype=np.float64)
@@ -188,7 +197,8 @@ def generate(households: int | None = None, *, year: int = 2025, seed: int = 1,
         "previous_status": previous, "left_list_on": left,
     })  # fmt: skip
     members = _members(rng, ids, size, target, year)
-    return _noise(rng, households_frame, members, target, income, ceiling, noise)
+    hh, mem = _noise(rng, households_frame, members, target, income, ceiling, noise)
+    return hh, mem, target
 
 
 def _members(rng: np.random.Generator, ids: npt.NDArray[np.object_], size: npt.NDArray[np.int64],
