@@ -46,6 +46,7 @@ FLOW_KEYS = {
     "near_poor": ["start", "to_poor", "escaped", "other_decrease", "from_poor", "re_entered",
                   "new", "other_increase", "end"],
 }  # fmt: skip
+FLOW_COLUMNS = "household_id, district, commune, recognised, persons, flow"
 LEFT = {"moved_out": "left_moved_out", "merged_into": "left_merged", "dissolved": "left_dissolved"}
 
 
@@ -63,17 +64,15 @@ def rounds(reg: Registry) -> list[RoundInfo]:
             for n, d in reg.rows("SELECT round, as_of FROM rounds ORDER BY as_of, seq")]  # fmt: skip
 
 
-CURRENT = """
-    SELECT a.*, coalesce(a.recognised_class, a.class) AS recognised, r.as_of
-    FROM assessments a JOIN rounds r ON r.round = a.round
-    WHERE NOT EXISTS (SELECT 1 FROM assessments b WHERE b.round = a.round
-                      AND b.household_id = a.household_id AND b.seq > a.seq)
-"""
-
-
-def current(reg: Registry, where: str = "", *params: Any) -> pd.DataFrame:
-    """The latest assessment of each household in each round (``where`` on ``c``)."""
-    sql = f"SELECT * FROM ({CURRENT}) c" + (f" WHERE {where}" if where else "")
+def current(reg: Registry, where: str = "", *params: Any, columns: str = "*") -> pd.DataFrame:
+    """The latest assessment of each household in each round (``where`` on ``c``: the
+    assessment's columns, ``recognised`` and the round's ``as_of``; it must keep or drop a
+    household's rows of a round together, as conditions on round and household do)."""
+    sql = (f"SELECT {columns} FROM (SELECT a.*, coalesce(a.recognised_class, a.class) AS "
+           "recognised, r.as_of FROM assessments a JOIN rounds r ON r.round = a.round) c"
+           + (f" WHERE {where}" if where else "")
+           + " QUALIFY row_number() OVER (PARTITION BY c.round, c.household_id "
+           "ORDER BY c.seq DESC) = 1")  # fmt: skip
     frame: pd.DataFrame = reg.query(sql, *params).to_pandas()
     return frame
 
@@ -100,7 +99,7 @@ def start_of_round(reg: Registry, ids: list[str], as_of: dt.date,
     reg.con.register("_ids", pa.table({"household_id": pa.array(ids, pa.string())}))
     try:
         past = current(reg, "c.as_of < ? AND c.household_id IN (SELECT household_id FROM _ids)",
-                       as_of)  # fmt: skip
+                       as_of, columns="round, household_id, recognised, as_of")  # fmt: skip
     finally:
         reg.con.unregister("_ids")
     if past.empty:
@@ -170,7 +169,8 @@ def departures(reg: Registry, round_name: str, previous: RoundInfo | None) -> pd
         return pd.DataFrame(columns=["household_id", "district", "commune", "recognised",
                                      "persons", "flow"])  # fmt: skip
     gone = current(reg, "c.round = ? AND c.household_id NOT IN (SELECT household_id FROM "
-                   "assessments WHERE round = ?)", previous.name, round_name)  # fmt: skip
+                   "assessments WHERE round = ?)", previous.name, round_name,
+                   columns=FLOW_COLUMNS)  # fmt: skip
     kinds = dict(reg.rows("SELECT household_id, last(kind ORDER BY seq) FROM events WHERE "
                           "round = ? AND kind IN ('moved_out', 'merged_into', 'dissolved') "
                           "GROUP BY household_id", round_name))  # fmt: skip
@@ -187,7 +187,7 @@ def flows(reg: Registry, round_name: str) -> dict[str, Any]:
     this = infos[names.index(round_name)]
     earlier = [r for r in infos if r.as_of < this.as_of]
     previous = earlier[-1] if earlier else None
-    present = current(reg, "c.round = ?", round_name)
+    present = current(reg, "c.round = ?", round_name, columns=FLOW_COLUMNS + ", previous_status")
     gone = departures(reg, round_name, previous)
     frame = pd.concat([present[["household_id", "district", "commune", "recognised", "persons",
                                 "flow", "previous_status"]].assign(left=False),
