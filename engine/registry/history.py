@@ -46,7 +46,6 @@ FLOW_KEYS = {
     "near_poor": ["start", "to_poor", "escaped", "other_decrease", "from_poor", "re_entered",
                   "new", "other_increase", "end"],
 }  # fmt: skip
-FLOW_COLUMNS = "household_id, district, commune, recognised, persons, flow"
 LEFT = {"moved_out": "left_moved_out", "merged_into": "left_merged", "dissolved": "left_dissolved"}
 
 
@@ -162,80 +161,85 @@ def flow_codes(recognised: np.ndarray, start: Start, first_round: bool,
     return out
 
 
-def departures(reg: Registry, round_name: str, previous: RoundInfo | None) -> pd.DataFrame:
-    """The households of the previous round absent from this one, with their flow code (from
-    the events recorded in this round) and their district, commune, class and persons there."""
-    if previous is None:
-        return pd.DataFrame(columns=["household_id", "district", "commune", "recognised",
-                                     "persons", "flow"])  # fmt: skip
-    gone = current(reg, "c.round = ? AND c.household_id NOT IN (SELECT household_id FROM "
-                   "assessments WHERE round = ?)", previous.name, round_name,
-                   columns=FLOW_COLUMNS)  # fmt: skip
-    kinds = dict(reg.rows("SELECT household_id, last(kind ORDER BY seq) FROM events WHERE "
-                          "round = ? AND kind IN ('moved_out', 'merged_into', 'dissolved') "
-                          "GROUP BY household_id", round_name))  # fmt: skip
-    gone["flow"] = [LEFT.get(kinds.get(h, ""), "left_other") for h in gone["household_id"]]
-    return gone
+def _conditions(name: str) -> dict[str, str]:
+    """Each flow key of the list ``name`` as a SQL condition on a household's row."""
+    other = "near_poor" if name == "poor" else "poor"
+    was = f"(gone AND recognised = '{name}')"
+    return {
+        "start": f"({was} OR starts_with(flow, '{name}_'))",
+        f"to_{other}": f"flow = '{name}_to_{other}'",
+        "escaped": f"flow = '{name}_escaped'",
+        "other_decrease": f"({was} OR flow = '{name}_unresolved')",
+        f"from_{other}": f"flow = '{other}_to_{name}'",
+        "re_entered": f"flow = 're_{name}'",
+        "new": f"flow = 'new_{name}'",
+        "other_increase": f"flow = 'entered_{name}'",
+        "end": f"(NOT gone AND recognised = '{name}')",
+    }
 
 
 def flows(reg: Registry, round_name: str) -> dict[str, Any]:
-    """The flow tables of a round: for poor and near-poor households, by district and commune
-    and in total, households and persons (``FLOW_KEYS``); ``end`` equals ``start`` minus the
-    decreases plus the increases on every row, by construction and checked."""
+    """The flow tables of a round: for poor and near-poor households, in total, by district
+    and by commune, households and persons (``FLOW_KEYS``), in one grouped query. A household
+    of the previous round absent from this one has left (its flow from this round's events).
+    ``end`` equals ``start`` minus the decreases plus the increases on every row (checked)."""
     infos = rounds(reg)
     names = [r.name for r in infos]
     this = infos[names.index(round_name)]
     earlier = [r for r in infos if r.as_of < this.as_of]
     previous = earlier[-1] if earlier else None
-    present = current(reg, "c.round = ?", round_name, columns=FLOW_COLUMNS + ", previous_status")
-    gone = departures(reg, round_name, previous)
-    frame = pd.concat([present[["household_id", "district", "commune", "recognised", "persons",
-                                "flow", "previous_status"]].assign(left=False),
-                       gone[["household_id", "district", "commune", "recognised", "persons",
-                             "flow"]].assign(left=True)], ignore_index=True)  # fmt: skip
-    frame["district"] = frame["district"].fillna("")
-    frame["commune"] = frame["commune"].fillna("")
+    left = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in LEFT.items())
+    sums = []
+    for name in ("poor", "near_poor"):
+        for unit, weight in (("households", "1"), ("persons", "persons")):
+            for key, cond in _conditions(name).items():
+                sums.append(f'CAST(sum(CASE WHEN {cond} THEN {weight} ELSE 0 END) AS BIGINT) '
+                            f'AS "{name}|{unit}|{key}"')  # fmt: skip
+    sql = f"""
+        WITH cur AS (SELECT round, household_id, district, commune, recognised, persons, flow
+                     FROM (SELECT a.*, coalesce(a.recognised_class, a.class) AS recognised
+                           FROM assessments a WHERE a.round IN ($1, $2))
+                     QUALIFY row_number() OVER (PARTITION BY round, household_id
+                                                ORDER BY seq DESC) = 1),
+             kinds AS (SELECT household_id, last(kind ORDER BY seq) AS kind FROM events
+                       WHERE round = $1 AND kind IN ('moved_out', 'merged_into', 'dissolved')
+                       GROUP BY household_id),
+             everyone AS (
+                SELECT household_id, district, commune, recognised, persons, flow, false AS gone
+                FROM cur WHERE round = $1
+                UNION ALL
+                SELECT c.household_id, c.district, c.commune, c.recognised, c.persons,
+                       CASE k.kind {left} ELSE 'left_other' END, true
+                FROM cur c LEFT JOIN kinds k ON k.household_id = c.household_id
+                WHERE c.round = $2 AND c.household_id NOT IN
+                      (SELECT household_id FROM cur WHERE round = $1))
+        SELECT GROUPING(district, commune) AS level, coalesce(district, '') AS district,
+               coalesce(commune, '') AS commune, {", ".join(sums)}
+        FROM (SELECT * REPLACE (coalesce(district, '') AS district,
+                                coalesce(commune, '') AS commune,
+                                coalesce(persons, 0) AS persons) FROM everyone)
+        GROUP BY GROUPING SETS ((), (district), (district, commune))
+        ORDER BY level DESC, district, commune"""
+    table = reg.query(sql, round_name, previous.name if previous else "").to_pylist()
     rows: list[dict[str, Any]] = []
-    levels = [("total", []), ("district", ["district"]), ("commune", ["district", "commune"])]
-    for level, keys in levels:
-        groups = [((), frame)] if not keys else frame.groupby(keys, sort=True)
-        for key, part in groups:
-            where = dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True))
-            for list_name in ("poor", "near_poor"):
-                for unit in ("households", "persons"):
-                    row = {"level": level, "district": where.get("district", ""),
-                           "commune": where.get("commune", ""), "list": list_name, "unit": unit}
-                    row.update(_tally(part, list_name, unit))
-                    rows.append(row)
+    levels = {3: "total", 1: "district", 0: "commune"}
+    for found in table:
+        for name in ("poor", "near_poor"):
+            for unit in ("households", "persons"):
+                row: dict[str, Any] = {"level": levels[found["level"]],
+                                       "district": found["district"] if found["level"] < 3 else "",
+                                       "commune": found["commune"] if found["level"] == 0 else "",
+                                       "list": name, "unit": unit}  # fmt: skip
+                row |= {k: int(found[f"{name}|{unit}|{k}"] or 0) for k in FLOW_KEYS[name]}
+                _check_balance(row, name)
+                rows.append(row)
     return {"round": round_name, "as_of": this.as_of.isoformat(),
             "previous_round": previous.name if previous else None, "rows": rows}  # fmt: skip
 
 
-def _tally(part: pd.DataFrame, list_name: str, unit: str) -> dict[str, int]:
-    other = "near_poor" if list_name == "poor" else "poor"
-    weight = part["persons"].fillna(0).astype(int) if unit == "persons" else \
-        pd.Series(1, index=part.index)  # fmt: skip
-    flow = part["flow"].astype(str)
-    left = part["left"].astype(bool)
-
-    def count(mask: pd.Series) -> int:
-        return int(weight[mask].sum())
-
-    was = (left & (part["recognised"] == list_name)) | flow.str.startswith(f"{list_name}_")
-    out = {
-        "start": count(was),
-        f"to_{other}": count(flow == f"{list_name}_to_{other}"),
-        "escaped": count(flow == f"{list_name}_escaped"),
-        "other_decrease": count((left & (part["recognised"] == list_name))
-                                | (flow == f"{list_name}_unresolved")),
-        f"from_{other}": count(flow == f"{other}_to_{list_name}"),
-        "re_entered": count(flow == f"re_{list_name}"),
-        "new": count(flow == f"new_{list_name}"),
-        "other_increase": count(flow == f"entered_{list_name}"),
-        "end": count(~left & (part["recognised"] == list_name)),
-    }
-    balance = (out["start"] - out[f"to_{other}"] - out["escaped"] - out["other_decrease"]
-               + out[f"from_{other}"] + out["re_entered"] + out["new"] + out["other_increase"])  # fmt: skip
-    if balance != out["end"]:  # pragma: no cover - a bug, never the user's input
-        raise AssertionError(f"flow balance broken for {list_name} {unit}: {out}")
-    return out
+def _check_balance(row: dict[str, Any], name: str) -> None:
+    other = "near_poor" if name == "poor" else "poor"
+    balance = (row["start"] - row[f"to_{other}"] - row["escaped"] - row["other_decrease"]
+               + row[f"from_{other}"] + row["re_entered"] + row["new"] + row["other_increase"])  # fmt: skip
+    if balance != row["end"]:  # pragma: no cover - a bug, never the user's input
+        raise AssertionError(f"flow balance broken: {row}")
