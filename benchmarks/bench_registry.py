@@ -88,8 +88,8 @@ def main() -> None:
         hist = measure(_cli("review", "history", "--registry", str(reg), "--household",
                             "HY-000123", "--format", "json"))  # fmt: skip
         verify = measure(_cli("review", "verify", "--registry", str(reg)))
-        from cli.review import household_history
         from engine.registry import history
+        from engine.registry.history import household_history
         from engine.registry.store import open_registry
 
         r = open_registry(reg)

@@ -25,8 +25,10 @@ from engine.registry.record import apply_history, begin_round, close_round, reco
 from engine.registry.store import Registry, open_registry
 from engine.registry.support import record_support
 from engine.results.outputs import output_paths
+from engine.text import format_number
 from household_models.batch import ParsedBatch
 from household_models.side import SideTable, read_side_table
+from household_models.vocab import code_label
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -138,7 +140,7 @@ def record_cmd(inputs: tuple[Path, ...], registry_path: Path, round_name: str, a
     say(word("review_recorded", registry=registry_path, round=round_name, **{
         k: done[k] for k in ("recording", "households", "superseded", "listed")}))  # fmt: skip
     for flow, n in sorted(done["flows"].items()):
-        say(word("review_flows_line", flow=flow, households=int(n)))
+        say(word("review_flows_line", flow=_flow(flow), households=int(n)))
 
 
 def _check_ids(table: SideTable, ids: set[str], round_name: str, path: Path | None) -> None:
@@ -180,7 +182,7 @@ def history_cmd(registry_path: Path, household_id: str, fmt: str) -> None:
     """Every round of one household: class, statuses, what was recommended, what was given."""
     reg = _reader(registry_path)
     try:
-        rounds = household_history(reg, household_id)
+        rounds = history.household_history(reg, household_id)
     finally:
         reg.close()
     if fmt == "json":
@@ -189,9 +191,10 @@ def history_cmd(registry_path: Path, household_id: str, fmt: str) -> None:
         return
     for r in rounds:
         engine = "" if r["class"] == r["recognised_class"] else \
-            word("review_history_engine", cls=r["class"])  # fmt: skip
+            word("review_history_engine", cls=_class(r["class"]))  # fmt: skip
         click.echo(word("review_history_round", round=r["round"], as_of=r["as_of"],
-                        recognised=r["recognised_class"], engine=engine, flow=r["flow"]))  # fmt: skip
+                        recognised=_class(r["recognised_class"]), engine=engine,
+                        flow=_flow(r["flow"])))  # fmt: skip
         if r["decision_no"]:
             click.echo(word("review_history_decision", number=r["decision_no"],
                             date=r["decision_date"] or "—"))  # fmt: skip
@@ -202,47 +205,23 @@ def history_cmd(registry_path: Path, household_id: str, fmt: str) -> None:
             click.echo(word("review_history_none"))
         for d in r["delivered"]:
             member = f"[{d['member_no']}]" if d["member_no"] is not None else ""
-            amount = f"{d['amount_vnd']:,} đồng".replace(",", ".") if d["amount_vnd"] else ""
+            amount = f"{format_number(d['amount_vnd'])} đồng" if d["amount_vnd"] else ""
             click.echo(word("review_history_delivered", action=d["action_id"], member=member,
                             date=d["delivered_on"], amount=amount,
                             programme=d["programme"] or "—"))  # fmt: skip
 
 
-def household_history(reg: Registry, household_id: str) -> list[dict[str, Any]]:
-    found = history.current(reg, "c.household_id = ?", household_id).sort_values("as_of")
-    if found.empty:
-        raise RegistryError("household_not_in_registry", household_id=household_id, where="")
-    delivered = reg.query("SELECT round, member_no, action_id, delivered_on, amount_vnd, "
-                          "programme, decision_no FROM support WHERE household_id = ? ORDER BY "
-                          "round, seq", household_id).to_pandas()  # fmt: skip
-    out = []
-    found = found.astype(object).where(found.notna(), None)
-    for row in found.to_dict("records"):
-        given = delivered[delivered["round"] == row["round"]]
-        out.append({
-            "round": row["round"], "as_of": _iso(row["as_of"]), "class": row["class"],
-            "recognised_class": row["recognised"], "decision_no": row["decision_no"],
-            "decision_date": _iso(row["decision_date"]), "flow": row["flow"],
-            "previous_status": row["previous_status"], "left_list_on": _iso(row["left_list_on"]),
-            "deprivation_count": _int(row["deprivation_count"]), "deprived": row["deprived"],
-            "statuses": row["statuses"], "recommendations": row["recommendations"],
-            "district": row["district"], "commune": row["commune"],
-            "delivered": [{"member_no": _int(d["member_no"]), "action_id": d["action_id"],
-                           "delivered_on": _iso(d["delivered_on"]),
-                           "amount_vnd": _int(d["amount_vnd"]), "programme": d["programme"],
-                           "decision_no": d["decision_no"]} for d in given.to_dict("records")],
-        })  # fmt: skip
-    return out
+def _flow(code: str) -> str:
+    try:
+        return f"{word('flow.' + code)} ({code})"
+    except KeyError:
+        return code
 
 
-def _iso(value: Any) -> str | None:
-    if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
-        return None
-    return value.date().isoformat() if isinstance(value, pd.Timestamp) else value.isoformat()
-
-
-def _int(value: Any) -> int | None:
-    return None if value is None or value != value else int(value)
+def _class(code: str) -> str:
+    """A class as people read it: its Vietnamese label, then its code."""
+    label = code_label("previous_status", code)
+    return f"{label} ({code})" if label != code else code
 
 
 @review_group.command("flows")

@@ -196,7 +196,7 @@ def test_a_decision_is_kept_beside_the_engines_class(registry: dict[str, Any]) -
     assert t01["flow"] == "poor_to_near_poor"
     code, out = run("review", "history", "--registry", str(registry["reg"]), "--household",
                     "T-01")  # fmt: skip
-    assert "near_poor (bộ máy / engine: poor)" in out
+    assert "hộ cận nghèo (near_poor) (bộ máy / engine: hộ nghèo (poor))" in out
 
 
 def test_a_typed_previous_status_that_disagrees_is_an_error_row(registry: dict[str, Any]) -> None:

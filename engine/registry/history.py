@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from engine.errors import RegistryError
 from engine.registry.store import Registry
 
 LISTED = ("poor", "near_poor")
@@ -243,3 +244,42 @@ def _check_balance(row: dict[str, Any], name: str) -> None:
                + row[f"from_{other}"] + row["re_entered"] + row["new"] + row["other_increase"])  # fmt: skip
     if balance != row["end"]:  # pragma: no cover - a bug, never the user's input
         raise AssertionError(f"flow balance broken: {row}")
+
+
+def household_history(reg: Registry, household_id: str) -> list[dict[str, Any]]:
+    """Every round of one household, in date order: class and recognised class, decision,
+    flow, previous status, statuses, recommended and delivered support."""
+    found = current(reg, "c.household_id = ?", household_id).sort_values("as_of")
+    if found.empty:
+        raise RegistryError("household_not_in_registry", household_id=household_id, where="")
+    delivered = reg.query("SELECT round, member_no, action_id, delivered_on, amount_vnd, "
+                          "programme, decision_no FROM support WHERE household_id = ? ORDER BY "
+                          "round, seq", household_id).to_pandas()  # fmt: skip
+    out = []
+    found = found.astype(object).where(found.notna(), None)
+    for row in found.to_dict("records"):
+        given = delivered[delivered["round"] == row["round"]]
+        out.append({
+            "round": row["round"], "as_of": _iso(row["as_of"]), "class": row["class"],
+            "recognised_class": row["recognised"], "decision_no": row["decision_no"],
+            "decision_date": _iso(row["decision_date"]), "flow": row["flow"],
+            "previous_status": row["previous_status"], "left_list_on": _iso(row["left_list_on"]),
+            "deprivation_count": _int(row["deprivation_count"]), "deprived": row["deprived"],
+            "statuses": row["statuses"], "recommendations": row["recommendations"],
+            "district": row["district"], "commune": row["commune"],
+            "delivered": [{"member_no": _int(d["member_no"]), "action_id": d["action_id"],
+                           "delivered_on": _iso(d["delivered_on"]),
+                           "amount_vnd": _int(d["amount_vnd"]), "programme": d["programme"],
+                           "decision_no": d["decision_no"]} for d in given.to_dict("records")],
+        })  # fmt: skip
+    return out
+
+
+def _iso(value: Any) -> str | None:
+    if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
+        return None
+    return value.date().isoformat() if isinstance(value, pd.Timestamp) else value.isoformat()
+
+
+def _int(value: Any) -> int | None:
+    return None if value is None or value != value else int(value)
