@@ -3,9 +3,9 @@ opening it safely (not a registry, a newer schema, another process writing).
 
 Every table is append-only. Each row's ``row_hash`` is the SHA-256 of the hash of the row
 before it in its chain (its 32 bytes; nothing for the first row) followed by the SHA-256 of the
-row's content: its cells, in column order, as DuckDB writes them as text (``CAST … AS
-VARCHAR``: ISO dates and times, ``true``/``false``), a missing cell as U+0000, cells separated
-by U+001F. A chain runs per table and round, ordered
+row's content: its cells, in column order, as text (Arrow's cast to string: ISO dates and
+times, shortest round-trip numbers, ``true``/``false``), a missing cell as U+0000, cells
+separated by U+001F. A chain runs per table and round, ordered
 by ``seq``; ``rounds`` and ``seals`` each form one chain over the whole registry, so a round
 removed whole is caught too. ``blobs`` (the rulebook files, by content) carry no chain: their
 key is the SHA-256 of their content.
@@ -31,6 +31,7 @@ from household_models.schema import FIELD_SPECS
 FORMAT = "giamngheo.registry"
 SCHEMA_VERSION = 1
 WHOLE = ("rounds", "seals")  # tables chained over the whole registry, not per round
+_SEP, _NULL = "\x1f", "\x00"
 
 _SQL_TYPE = {"bool": "BOOLEAN", "int": "DOUBLE", "number": "DOUBLE", "code": "VARCHAR",
              "codes": "VARCHAR", "text": "VARCHAR", "date": "DATE"}  # fmt: skip
@@ -81,31 +82,41 @@ TABLES: dict[str, str] = {
 ROUND_TABLES = [t for t in TABLES if t not in WHOLE]
 
 
+def row_texts(table: pa.Table) -> pa.Array:
+    """Each row's content as the chain hashes it (see the module's docstring)."""
+    parts = []
+    for name in table.column_names:
+        if name == "row_hash":
+            continue
+        col = table.column(name)
+        text = pc.cast(col, pa.string()) if not pa.types.is_string(col.type) else col
+        parts.append(pc.fill_null(text, _NULL))
+    if not parts:
+        return pa.array([], pa.string())
+    return pc.binary_join_element_wise(*parts, _SEP)
+
+
 _DIGESTER: list[Any] = []
 
 
 def row_digests(table: pa.Table) -> bytes:
-    """The SHA-256 of each row's content, 32 bytes a row in ``seq`` order, end to end: the
-    cells as DuckDB's text of them (``CAST … AS VARCHAR``), a missing cell as U+0000, joined by
-    U+001F. Computed by an in-memory DuckDB, in parallel, apart from the registry's connection
-    (so it runs while an insert is under way)."""
+    """The SHA-256 of each row's content, 32 bytes a row, end to end (computed by an
+    in-memory DuckDB, in parallel, apart from the registry's connection)."""
     import duckdb
 
-    names = [n for n in table.column_names if n != "row_hash"]
-    if table.num_rows == 0 or not names:
-        return b""
     if not _DIGESTER:
         _DIGESTER.append(duckdb.connect(":memory:"))
     con = _DIGESTER[0]
-    cells = ", ".join(f"coalesce(CAST(\"{n}\" AS VARCHAR), chr(0))" for n in names)
-    con.register("_rows", table.select(names))
+    texts = row_texts(table)
+    if len(texts) == 0:
+        return b""
+    con.register("_texts", pa.table({"i": pa.array(np.arange(len(texts))), "t": texts}))
     try:
-        relation = con.sql(f"SELECT unhex(sha256(concat_ws(chr(31), {cells}))) AS d FROM _rows "
-                           "ORDER BY seq")  # fmt: skip
+        relation = con.sql("SELECT unhex(sha256(t)) AS d FROM _texts ORDER BY i")
         fetch = getattr(relation, "to_arrow_table", None) or relation.arrow
         column = fetch().column("d").combine_chunks()
     finally:
-        con.unregister("_rows")
+        con.unregister("_texts")
     offsets = np.frombuffer(column.buffers()[1], dtype=np.int32)[column.offset:]
     data = column.buffers()[2]
     return bytes(data)[int(offsets[0]):int(offsets[len(column)])]
