@@ -21,8 +21,14 @@ from engine.errors import RegistryError
 from engine.evaluators.evaluation import CROSSCHECK_MAX
 from engine.files import check_target, write_tables
 from engine.registry import audit, history
-from engine.registry.record import apply_history, begin_round, close_round, record
-from engine.registry.store import Registry, open_registry
+from engine.registry.record import (
+    apply_history,
+    begin_round,
+    check_decisions,
+    close_round,
+    record,
+)
+from engine.registry.store import open_registry
 from engine.registry.support import record_support
 from engine.results.outputs import output_paths
 from engine.text import format_number
@@ -126,9 +132,9 @@ def record_cmd(inputs: tuple[Path, ...], registry_path: Path, round_name: str, a
         batch, result = classify_and_report(list(inputs), output, book, as_of, lang, "vectorised",
                                             verify, verify_max, os.cpu_count() or 1, None,
                                             started, prepare)  # fmt: skip
-        ids = {str(h) for h in batch.households["household_id"].values.tolist()}
-        if decisions is not None:
-            _check_ids(decisions, ids, round_name, decisions_path)
+        if decisions is not None and decisions_path is not None:
+            check_decisions(decisions, batch, round_name)
+            _refuse_bad_rows(decisions, decisions_path)
         options = {"kind": kind, "verify": verify, "verify_max": verify_max, "lang": lang,
                    "decisions": decisions_path.name if decisions_path else None,
                    "events": events_path.name if events_path else None}  # fmt: skip
@@ -141,19 +147,6 @@ def record_cmd(inputs: tuple[Path, ...], registry_path: Path, round_name: str, a
         k: done[k] for k in ("recording", "households", "superseded", "listed")}))  # fmt: skip
     for flow, n in sorted(done["flows"].items()):
         say(word("review_flows_line", flow=_flow(flow), households=int(n)))
-
-
-def _check_ids(table: SideTable, ids: set[str], round_name: str, path: Path | None) -> None:
-    seen: set[str] = set()
-    for row in table.rows:
-        hid = row["household_id"]
-        if hid not in ids:
-            table.error(row["row"], "household_id", hid, hid, "not_in_round", detail=round_name)
-        elif hid in seen:
-            table.error(row["row"], "household_id", hid, hid, "duplicate_row")
-        seen.add(hid)
-    if path is not None:
-        _refuse_bad_rows(table, path)
 
 
 @review_group.command("close")
@@ -169,10 +162,6 @@ def close_cmd(registry_path: Path, round_name: str) -> None:
     say(word("review_closed", round=round_name, root=root))
 
 
-def _reader(path: Path) -> Registry:
-    return open_registry(path)
-
-
 @review_group.command("history")
 @registry_option()
 @click.option("--household", "household_id", required=True, help="the household id (mã hộ)")
@@ -180,7 +169,7 @@ def _reader(path: Path) -> Registry:
               show_default=True)  # fmt: skip
 def history_cmd(registry_path: Path, household_id: str, fmt: str) -> None:
     """Every round of one household: class, statuses, what was recommended, what was given."""
-    reg = _reader(registry_path)
+    reg = open_registry(registry_path)
     try:
         rounds = history.household_history(reg, household_id)
     finally:
@@ -237,7 +226,7 @@ def flows_cmd(registry_path: Path, round_name: str, fmt: str, output: Path | Non
         raise click.UsageError("--format xlsx needs -o FILE.xlsx")
     if output is not None:
         check_target(output, [registry_path])
-    reg = _reader(registry_path)
+    reg = open_registry(registry_path)
     try:
         audit.require_round(reg, round_name)
         data = history.flows(reg, round_name)
@@ -293,7 +282,7 @@ def support_cmd(registry_path: Path, round_name: str, table: Path,
 @registry_option()
 def verify_cmd(registry_path: Path) -> None:
     """Recompute every hash of the registry; exit 1 naming the first row that differs."""
-    reg = _reader(registry_path)
+    reg = open_registry(registry_path)
     try:
         found = audit.verify(reg)
     finally:
@@ -309,7 +298,7 @@ def verify_cmd(registry_path: Path) -> None:
 @click.option("--without-names", is_flag=True, help="leave the names and id numbers out")
 def export_cmd(registry_path: Path, round_name: str, output: Path, without_names: bool) -> None:
     """Write every table of a round as Parquet, with a manifest of SHA-256 sums."""
-    reg = _reader(registry_path)
+    reg = open_registry(registry_path)
     try:
         written = audit.export(reg, round_name, output, not without_names)
     finally:

@@ -9,17 +9,21 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
 
 from engine.errors import SurveyReadError
+from household_models.columns import ColumnSpec
 from household_models.schema import HOUSEHOLD_SPECS, MEMBER_SPECS
 from household_models.sheets import Note, layout, merged_ranges
 from household_models.vocab import match_key, messages
+
+T = TypeVar("T")
 
 # Limits of an input, checked before it is read (docs/input-format.md).
 MAX_INPUT_BYTES = 2_000_000_000  # one input file
@@ -170,12 +174,14 @@ def read_parquet(path: Path, name: str | None = None, members: bool = False) -> 
     return SourceTable(frame, name or path.name, "", 1)
 
 
-def _sheet_frame(path: Path, ws: object, sheet: str, role: str, name: str) -> SourceTable:
+def sheet_frame(path: Path, ws: object, sheet: str, specs: tuple[ColumnSpec, ...],
+                name: str) -> SourceTable:  # fmt: skip
+    """One sheet as a table: title rows and merged header cells handled by ``layout``, the
+    header found by the column names of ``specs``."""
     ws.reset_dimensions()  # type: ignore[attr-defined]  # read every row, whatever the stored size
     rows = [list(r) for r in ws.iter_rows(values_only=True)]  # type: ignore[attr-defined]
     if not rows:
         raise SurveyReadError(path, f"trang '{sheet}' trống.", f"sheet '{sheet}' is empty.")
-    specs = MEMBER_SPECS if role == "members" else HOUSEHOLD_SPECS
     known = {match_key(s.name) for s in specs} | {match_key(s.vi) for s in specs}
     sheet_layout = layout(rows, merged_ranges(ws), known)
     check_headers(sheet_layout.header, f"{name} [{sheet}]")
@@ -205,6 +211,12 @@ def _damaged(path: Path, exc: BaseException) -> SurveyReadError:
 
 def read_workbook(path: Path) -> RawBatch:
     """The two sheets of a workbook; a damaged or oversized workbook is a designed error."""
+    return read_guarded(path, _read_workbook)
+
+
+def read_guarded(path: Path, read: Callable[[Path], T]) -> T:
+    """``read(path)`` of a workbook, refused with a designed error when a sheet is oversized
+    once decompressed or the file is damaged."""
     import zlib
     from xml.etree.ElementTree import ParseError
 
@@ -219,7 +231,7 @@ def read_workbook(path: Path) -> RawBatch:
                               f"{MAX_SHEET_BYTES:,} bytes once decompressed; write .csv or "
                               ".parquet instead.")  # fmt: skip
     try:
-        return _read_workbook(path)
+        return read(path)
     except (zipfile.BadZipFile, zlib.error, ParseError, EOFError, KeyError, ValueError,
             TypeError, IndexError) as exc:  # fmt: skip
         raise _damaged(path, exc) from None
@@ -246,9 +258,9 @@ def _read_workbook(path: Path) -> RawBatch:
             f"it has: {', '.join(wb.sheetnames)}.",
         )
     try:
-        hh = _sheet_frame(path, wb[found["households"]], found["households"], "households",
-                          path.name)  # fmt: skip
-        mem = _sheet_frame(path, wb[found["members"]], found["members"], "members", path.name)
+        hh = sheet_frame(path, wb[found["households"]], found["households"], HOUSEHOLD_SPECS,
+                         path.name)  # fmt: skip
+        mem = sheet_frame(path, wb[found["members"]], found["members"], MEMBER_SPECS, path.name)
     finally:
         wb.close()
     return RawBatch(hh, mem)

@@ -16,8 +16,13 @@ from engine.errors import SurveyReadError
 from household_models.columns import ColumnSpec, specs_for
 from household_models.models import Decision, Event, Support
 from household_models.parse import ERROR_COLUMNS, map_headers
-from household_models.readers import SourceTable, read_csv, read_parquet
-from household_models.sheets import layout, merged_ranges
+from household_models.readers import (
+    SourceTable,
+    read_csv,
+    read_guarded,
+    read_parquet,
+    sheet_frame,
+)
 from household_models.vocab import InvalidValue, format_message, match_key, normalise_scalar
 
 MODELS: dict[str, type] = {"events": Event, "support": Support, "decisions": Decision}
@@ -67,25 +72,20 @@ def _read(path: Path, name: str, specs: tuple[ColumnSpec, ...]) -> SourceTable:
     if suffix not in (".xlsx", ".xlsm"):
         raise SurveyReadError(path, "bảng phải là .xlsx, .csv hoặc .parquet.",
                               "the table must be .xlsx, .csv or .parquet.")  # fmt: skip
-    import openpyxl
 
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises several types for a damaged file
-        raise SurveyReadError(path, f"không mở được sổ Excel ({exc}).",
-                              f"cannot open the workbook ({exc}).") from None  # fmt: skip
-    names = {match_key(n): n for n in wb.sheetnames}
-    sheet = next((names[match_key(c)] for c in SHEETS[name] if match_key(c) in names),
-                 wb.sheetnames[0])  # fmt: skip
-    ws = wb[sheet]
-    ws.reset_dimensions()
-    rows = [list(r) for r in ws.iter_rows(values_only=True)]
-    if not rows:
-        raise SurveyReadError(path, f"trang '{sheet}' trống.", f"sheet '{sheet}' is empty.")
-    known = {match_key(s.name) for s in specs} | {match_key(s.vi) for s in specs}
-    found = layout(rows, merged_ranges(ws), known)
-    frame = pd.DataFrame(found.body, columns=found.header, dtype=object)
-    return SourceTable(frame, path.name, sheet, found.first_row, found.notes)
+    def sheet_of(p: Path) -> SourceTable:
+        import openpyxl
+
+        wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
+        try:
+            names = {match_key(n): n for n in wb.sheetnames}
+            sheet = next((names[match_key(c)] for c in SHEETS[name] if match_key(c) in names),
+                         wb.sheetnames[0])  # fmt: skip
+            return sheet_frame(p, wb[sheet], sheet, specs, p.name)
+        finally:
+            wb.close()
+
+    return read_guarded(path, sheet_of)
 
 
 def read_side_table(path: Path, name: str) -> SideTable:

@@ -26,11 +26,12 @@ from engine.registry.store import (
     TABLES,
     WHOLE,
     Registry,
+    file_sha256,
     row_digests,
 )
 from engine.registry.store import chain as chain_hashes
+from engine.trace.replay import raw_batch
 from household_models.batch import ParsedBatch
-from household_models.readers import RawBatch, SourceTable
 
 
 @dataclass
@@ -172,14 +173,10 @@ def household_batch(reg: Registry, found: dict[str, Any]) -> ParsedBatch:
     members = reg.query("SELECT * EXCLUDE (round, seq, assessment, row_hash) FROM members "
                         "WHERE round = ? AND assessment = ? ORDER BY member_no, seq",
                         *key).to_pandas()  # fmt: skip
-    hh_frame = pd.DataFrame([{k: _cell(v) for k, v in row.items()}
-                             for row in hh.to_dict("records")], dtype=object)  # fmt: skip
-    mem_frame = pd.DataFrame([{k: _cell(v) for k, v in row.items()}
-                              for row in members.to_dict("records")], dtype=object)  # fmt: skip
-    if mem_frame.empty:
-        mem_frame = pd.DataFrame({"household_id": [], "member_no": []}, dtype=object)
-    batch = parse_batch(RawBatch(SourceTable(hh_frame, "registry", "households", 1),
-                                 SourceTable(mem_frame, "registry", "members", 1)))  # fmt: skip
+    inputs = {"household": {k: _cell(v) for k, v in hh.to_dict("records")[0].items()},
+              "members": [{k: _cell(v) for k, v in row.items()}
+                          for row in members.to_dict("records")]}  # fmt: skip
+    batch = parse_batch(raw_batch(inputs, found["household_id"], "registry"))
     if found["class"] != "invalid":
         return batch
     errors = reg.query("SELECT file, sheet, \"row\", \"column\", value, household_id, member_no, "
@@ -219,13 +216,10 @@ def export(reg: Registry, round_name: str, folder: Path, with_names: bool) -> li
         "sealed": bool(seal), "root_hash": seal[0][0] if seal else None,
         "closed_at": seal[0][1].isoformat() if seal else None,
         "with_names": with_names, "sealed_tables": SEALED_TABLES,
-        "files": {p.name: _sha256(p) for p in written},
+        "files": {p.relative_to(folder).as_posix(): file_sha256(p) for p in written},
         "rows": {t: len(f) for t, f in tables.items()},
     }  # fmt: skip
     written.append(write_text(folder / "manifest.json",
                               json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"))  # fmt: skip
     return written
 
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -131,35 +131,25 @@ def start_of_round(reg: Registry, ids: list[str], as_of: dt.date,
 def flow_codes(recognised: np.ndarray, start: Start, first_round: bool,
                typed_previous: np.ndarray, entered: np.ndarray) -> np.ndarray:  # fmt: skip
     """The flow code of each household of a round (see the module's docstring)."""
-    out = np.empty(len(recognised), dtype=object)
-    for i, c in enumerate(recognised.tolist()):
-        if first_round:
-            p = typed_previous[i]
-            present, p_listed = p is not None, p in LISTED
-        else:
-            p = start.previous[i]
-            present, p_listed = bool(start.in_previous[i]), p in LISTED
-        c_listed = c in LISTED
-        if present and p_listed:
-            if c == p:
-                out[i] = f"{p}_continuing"
-            elif c_listed:
-                out[i] = f"{p}_to_{c}"
-            elif c in ABOVE:
-                out[i] = f"{p}_escaped"
-            else:
-                out[i] = f"{p}_unresolved"
-        elif c_listed:
-            if not present and not first_round and entered[i]:
-                out[i] = f"entered_{c}"
-            elif start.ever_listed[i]:
-                out[i] = f"re_{c}"
-            else:
-                out[i] = f"new_{c}"
-        else:
-            out[i] = "entered" if (not present and not first_round and entered[i]) \
-                else "not_listed"  # fmt: skip
-    return out
+    c = recognised.astype(str)
+    if first_round:
+        p = np.array(["" if v is None else str(v) for v in typed_previous.tolist()], dtype=object)
+        present = p != ""
+        moved_in = np.zeros(len(c), dtype=bool)
+    else:
+        p = np.where(start.in_previous, start.previous, "").astype(str).astype(object)
+        present = start.in_previous.astype(bool)
+        moved_in = ~present & entered.astype(bool)
+    p_listed, c_listed = np.isin(p, LISTED) & present, np.isin(c, LISTED)
+    p_o, c_o = p.astype(object), c.astype(object)
+    codes: np.ndarray = np.select(
+        [p_listed & (c == p.astype(str)), p_listed & c_listed, p_listed & np.isin(c, ABOVE),
+         p_listed, c_listed & moved_in, c_listed & start.ever_listed.astype(bool), c_listed,
+         moved_in],
+        [p_o + "_continuing", p_o + "_to_" + c_o, p_o + "_escaped", p_o + "_unresolved",
+         "entered_" + c_o, "re_" + c_o, "new_" + c_o, "entered"],
+        "not_listed")  # fmt: skip
+    return codes.astype(object)
 
 
 def _conditions(name: str) -> dict[str, str]:

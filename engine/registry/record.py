@@ -24,13 +24,14 @@ import pyarrow as pa
 from engine.errors import RegistryError
 from engine.registry.history import LISTED, RoundInfo, Start, flow_codes, rounds, start_of_round
 from engine.registry.rows import (
+    column_array,
     decision_columns,
     error_columns,
     input_columns,
     personal_columns,
     recommendation_columns,
 )
-from engine.registry.store import ROUND_TABLES, Registry
+from engine.registry.store import ROUND_TABLES, Registry, file_sha256, now
 from engine.results.classify import BatchResult
 from engine.rulebook import Rulebook
 from household_models.batch import Column, ParsedBatch
@@ -39,10 +40,6 @@ from household_models.side import SideTable
 from household_models.vocab import format_message
 
 SEALED_TABLES = [t for t in ROUND_TABLES if t not in ("support", "traces")]
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
 
 
 def _user() -> str:
@@ -93,65 +90,69 @@ def begin_round(reg: Registry, name: str, as_of: dt.date) -> Plan:
     return Plan(name, as_of, mine is not None, earlier[-1] if earlier else None)
 
 
-def _code_column(spec_name: str, values: np.ndarray) -> Column:
-    spec = FIELD_SPECS["household"][spec_name]
-    missing = np.array([v is None for v in values.tolist()], dtype=bool)
-    if spec.kind == "date":
-        arr = np.array([np.datetime64(v, "D") if v is not None else np.datetime64("NaT")
-                        for v in values.tolist()], dtype="datetime64[D]")  # fmt: skip
-        return Column("date", arr, missing)
-    index = {c: i for i, c in enumerate(spec.codes)}
-    arr = np.array([index.get(v, -1) if v is not None else -1 for v in values.tolist()],
-                   dtype=np.int16)  # fmt: skip
-    missing |= arr < 0
-    return Column("code", arr, missing, spec.codes)
-
-
 def apply_history(reg: Registry, plan: Plan, batch: ParsedBatch) -> ParsedBatch:
     """Set ``previous_status`` and ``left_list_on`` of every household the registry knows from
     its history; a typed value that disagrees becomes an error row naming both (the history's
     value is used). Households new to the registry keep what was typed."""
-    from engine.trace.inputs import json_cell
-
     ids = [str(v) for v in batch.households["household_id"].values.tolist()]
-    typed_prev = [json_cell(batch.households["previous_status"], i) for i in range(len(ids))]
-    plan.typed_previous = np.array(typed_prev, dtype=object)
+    prev_col, left_col = batch.households["previous_status"], batch.households["left_list_on"]
+    codes = prev_col.codes
+    typed = np.where(prev_col.missing, -1, np.asarray(prev_col.values, dtype=np.int64))
+    plan.typed_previous = np.array([*codes, None], dtype=object)[typed]  # -1: None
     start = start_of_round(reg, ids, plan.as_of, plan.previous)
     plan.start = start
     if plan.previous is None or not start.known.any():
         return batch
-    typed_left = [json_cell(batch.households["left_list_on"], i) for i in range(len(ids))]
-    prev = np.where(start.known, start.previous, np.array(typed_prev, dtype=object))
-    prev = np.array([p if p in FIELD_SPECS["household"]["previous_status"].codes else None
-                     for p in prev.tolist()], dtype=object)  # fmt: skip
-    left = np.array([(d if k else (dt.date.fromisoformat(t) if t else None))
-                     for d, k, t in zip(start.left_list_on.tolist(), start.known.tolist(),
-                                        typed_left, strict=True)], dtype=object)  # fmt: skip
+    known = start.known
+    history = pd.Index(codes).get_indexer(pd.Index(start.previous))  # -1: none or unlisted code
+    derived = np.where(known, history, typed)
+    typed_left = np.where(left_col.missing, np.datetime64("NaT"),
+                          np.asarray(left_col.values, dtype="datetime64[D]"))  # fmt: skip
+    history_left = np.array(start.left_list_on, dtype="datetime64[D]")
+    derived_left = np.where(known, history_left, typed_left)
+    as_text = np.array([*codes, None], dtype=object)
+    found_left = history_left.astype(str).astype(object)
+    found_left[np.isnat(history_left)] = None
+    checks = [
+        ("previous_status", known & (typed >= 0) & (typed != history), plan.typed_previous,
+         as_text[history]),
+        ("left_list_on", known & ~left_col.missing & (typed_left != history_left),
+         typed_left.astype(str), found_left),
+    ]  # fmt: skip
     rows = []
-    for i in np.flatnonzero(start.known).tolist():
-        for name, typed, derived in (("previous_status", typed_prev[i], prev[i]),
-                                     ("left_list_on", typed_left[i], left[i])):  # fmt: skip
-            shown = derived.isoformat() if isinstance(derived, dt.date) else derived
-            if typed is not None and typed != shown:
-                spec = FIELD_SPECS["household"][name]
-                vi, en = format_message("history_disagrees", spec, typed, str(shown or "—"))
-                header = batch.column_headers.get(name, name)
-                rows.append({"file": "", "sheet": "", "row": int(batch.household_rows[i]),
-                             "column": header, "value": str(typed), "household_id": ids[i],
-                             "member_no": "", "code": "history_disagrees",
-                             "message_vi": vi, "message_en": en})  # fmt: skip
+    for name, wrong, given, found in checks:
+        spec = FIELD_SPECS["household"][name]
+        for i in np.flatnonzero(wrong).tolist():
+            vi, en = format_message("history_disagrees", spec, given[i], str(found[i] or "—"))
+            rows.append({"file": batch.source[0], "sheet": batch.source[1],
+                         "row": int(batch.household_rows[i]),
+                         "column": batch.column_headers.get(name, name), "value": str(given[i]),
+                         "household_id": ids[i], "member_no": "", "code": "history_disagrees",
+                         "message_vi": vi, "message_en": en})  # fmt: skip
     households = dict(batch.households)
-    households["previous_status"] = _code_column("previous_status", prev)
-    households["left_list_on"] = _code_column("left_list_on", left)
+    households["previous_status"] = Column("code", derived.astype(np.int16), derived < 0, codes)
+    households["left_list_on"] = Column("date", derived_left, np.isnat(derived_left))
     errors = batch.errors
     if rows:
-        for r in rows:
-            r["file"], r["sheet"] = batch.source
         errors = pd.concat([batch.errors, pd.DataFrame(rows)], ignore_index=True)
         errors["row"] = errors["row"].astype("Int64")
         errors = errors.sort_values(["file", "sheet", "row"], kind="stable", na_position="first",
                                     ignore_index=True)  # fmt: skip
     return replace(batch, households=households, errors=errors)
+
+
+def check_decisions(table: SideTable, batch: ParsedBatch, round_name: str) -> None:
+    """An error row for each decision about a household the batch lacks, or about one already
+    decided above it in the table."""
+    ids = set(str(h) for h in batch.households["household_id"].values.tolist())
+    seen: set[str] = set()
+    for row in table.rows:
+        hid = row["household_id"]
+        if hid not in ids:
+            table.error(row["row"], "household_id", hid, hid, "not_in_round", detail=round_name)
+        elif hid in seen:
+            table.error(row["row"], "household_id", hid, hid, "duplicate_row")
+        seen.add(hid)
 
 
 def snapshot(reg: Registry, book: Rulebook) -> dict[str, str]:
@@ -169,17 +170,6 @@ def snapshot(reg: Registry, book: Rulebook) -> dict[str, str]:
     return manifest
 
 
-def file_hashes(paths: list[Path]) -> dict[str, str]:
-    out = {}
-    for p in paths:
-        digest = hashlib.sha256()
-        with p.open("rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
-        out[p.name] = digest.hexdigest()
-    return out
-
-
 def tails(reg: Registry, round_name: str) -> dict[str, list[Any]]:
     """Each chain's last ``seq`` and ``row_hash`` for the round (the checkpoint of a recording)."""
     return {t: list(reg.tail(t, round_name)) for t in ROUND_TABLES}
@@ -194,7 +184,7 @@ def record(reg: Registry, plan: Plan, batch: ParsedBatch, result: BatchResult, b
     with reg.write():
         if not plan.exists:
             reg.append("rounds", {"round": [plan.name], "as_of": [plan.as_of],
-                                  "created_at": [_now()], "os_user": [_user()]}, None)  # fmt: skip
+                                  "created_at": [now()], "os_user": [_user()]}, None)  # fmt: skip
         manifest = snapshot(reg, book)
         recording, _ = reg.tail("recordings", plan.name)
         recording += 1
@@ -225,8 +215,6 @@ def record(reg: Registry, plan: Plan, batch: ParsedBatch, result: BatchResult, b
                            np.array([h in entered_ids for h in ids], dtype=bool))  # fmt: skip
         columns = decision_columns(batch, result)
         prev_col, left_col = batch.households["previous_status"], batch.households["left_list_on"]
-        from engine.registry.rows import column_array
-
         columns.update({
             "recording": pa.array(np.full(n, recording, dtype=np.int64)),
             "supersedes": pa.array([earlier.get(h) for h in ids], pa.int64()),
@@ -249,10 +237,11 @@ def record(reg: Registry, plan: Plan, batch: ParsedBatch, result: BatchResult, b
             errors["recording"] = [recording] * len(errors["code"])
         reg.append("input_errors", errors, plan.name)
         reg.append("recordings", {
-            "recorded_at": [_now()], "os_user": [_user()], "package_version": [package_version()],
+            "recorded_at": [now()], "os_user": [_user()], "package_version": [package_version()],
             "rulebook_version": [r.rulebook_version], "standard": [r.version.id],
             "rules": [json.dumps(manifest, sort_keys=True)],
-            "inputs": [json.dumps(file_hashes(inputs), sort_keys=True, ensure_ascii=False)],
+            "inputs": [json.dumps({p.name: file_sha256(p) for p in inputs}, sort_keys=True,
+                                  ensure_ascii=False)],  # fmt: skip
             "options": [json.dumps(options, sort_keys=True)], "households": [n],
             "tails": [json.dumps(tails(reg, plan.name))]}, plan.name)  # fmt: skip
     listed = int(np.isin(recognised, LISTED).sum())
@@ -277,7 +266,7 @@ def close_round(reg: Registry, name: str) -> str:
         raise RegistryError("round_closed", round=name)
     with reg.write():
         root = root_hash(reg, name)
-        reg.append("seals", {"round": [name], "closed_at": [_now()], "os_user": [_user()],
+        reg.append("seals", {"round": [name], "closed_at": [now()], "os_user": [_user()],
                              "root_hash": [root]}, None)  # fmt: skip
     return root
 

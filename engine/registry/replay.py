@@ -16,7 +16,7 @@ from engine.errors import CheckFailed
 from engine.loader import load_rulebook
 from engine.registry.audit import assessment, household_batch, require_round, rules_snapshot
 from engine.registry.rows import decision_columns
-from engine.registry.store import Registry
+from engine.registry.store import Registry, now
 from engine.rulebook import Rulebook
 from engine.trace.build import build_trace, to_json
 
@@ -45,8 +45,8 @@ def rebuild(reg: Registry, round_name: str, household_id: str) -> Rebuilt:
     explained = build_trace(batch, book, as_of, household_id)
     again = decision_columns(batch, explained.result)
     for name in COMPARED:
-        now = again[name]
-        value = now[0] if isinstance(now, list) else now.to_pylist()[0]
+        rebuilt = again[name]
+        value = rebuilt[0] if isinstance(rebuilt, list) else rebuilt.to_pylist()[0]
         if str(value) != str(found[name]):
             raise CheckFailed("registry_decision_differs", household_id=household_id,
                               what=f"{name}: {found[name]!r} → {value!r}")  # fmt: skip
@@ -62,6 +62,5 @@ def rebuild(reg: Registry, round_name: str, household_id: str) -> Rebuilt:
         with reg.write():
             reg.append("traces", {"assessment": np.array([int(found["seq"])]),
                                   "household_id": [household_id], "trace_sha256": [sha],
-                                  "recorded_at": [dt.datetime.now(dt.UTC).replace(
-                                      tzinfo=None, microsecond=0)]}, round_name)  # fmt: skip
+                                  "recorded_at": [now()]}, round_name)  # fmt: skip
     return Rebuilt(explained.trace, book, sha, recorded)

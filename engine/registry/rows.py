@@ -14,8 +14,6 @@ from engine.results.classify import BatchResult
 from household_models.batch import Column, ParsedBatch, mask
 from household_models.schema import FIELD_SPECS
 
-LISTED = ("poor", "near_poor")
-
 
 def column_array(col: Column, personal: frozenset[str] = frozenset(),
                  keep: bool = False) -> pa.Array:  # fmt: skip

@@ -13,6 +13,7 @@ key is the SHA-256 of their content.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -142,6 +143,20 @@ def chain(contents: bytes, previous: str) -> pa.Array:
     raw = np.frombuffer(b"".join(digests), dtype=np.uint8).reshape(len(digests), 32)
     hexed = np.ascontiguousarray(_HEX[raw].reshape(len(digests), 64)).view("S64").ravel()
     return pc.cast(pa.array(hexed, pa.binary(64)), pa.string())
+
+
+def now() -> dt.datetime:
+    """The time a row is written: UTC, to the second (stored without a zone)."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file, read a megabyte at a time."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 class Registry:

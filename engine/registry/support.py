@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 from engine.registry.history import current
-from engine.registry.store import Registry
+from engine.registry.store import Registry, now
 from engine.rulebook import Rulebook
 from household_models.side import SideTable
 
@@ -36,7 +35,6 @@ def record_support(reg: Registry, round_name: str, table: SideTable, path: Path,
                         member_no=row["member_no"])  # fmt: skip
     if table.errors or not table.rows:
         return 0
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     rows = table.rows
     with reg.write():
         reg.append("support", {
@@ -48,5 +46,5 @@ def record_support(reg: Registry, round_name: str, table: SideTable, path: Path,
                            for r in rows],
             "programme": [r["programme"] for r in rows],
             "decision_no": [r["decision_no"] for r in rows],
-            "recorded_at": [now] * len(rows), "source": [path.name] * len(rows)}, round_name)  # fmt: skip
+            "recorded_at": [now()] * len(rows), "source": [path.name] * len(rows)}, round_name)  # fmt: skip
     return len(rows)

@@ -17,7 +17,10 @@ from household_models.parse import parse_batch
 from household_models.readers import RawBatch, SourceTable
 
 
-def _frames_from_input(inputs: dict[str, Any], household_id: str) -> RawBatch:
+def raw_batch(inputs: dict[str, Any], household_id: str, source: str = "trace") -> RawBatch:
+    """A household's canonical inputs (as a trace records them: a household record and
+    member records) as the raw tables a survey gives, ready to parse."""
+
     def cell(v: Any) -> Any:
         if isinstance(v, list):
             return ";".join(v)
@@ -26,8 +29,10 @@ def _frames_from_input(inputs: dict[str, Any], household_id: str) -> RawBatch:
     hh = pd.DataFrame([{k: cell(v) for k, v in inputs["household"].items()}], dtype=object)
     members = pd.DataFrame([{"household_id": household_id, **{k: cell(v) for k, v in m.items()}}
                             for m in inputs["members"]], dtype=object)  # fmt: skip
-    return RawBatch(SourceTable(hh, "trace", "household", 1),
-                    SourceTable(members, "trace", "members", 1))  # fmt: skip
+    if members.empty:  # a household recorded without members (invalid, kept as such)
+        members = pd.DataFrame({"household_id": [], "member_no": []}, dtype=object)
+    return RawBatch(SourceTable(hh, source, "household", 1),
+                    SourceTable(members, source, "members", 1))  # fmt: skip
 
 
 MAX_TRACE_BYTES = 20_000_000  # a trace of one household is well under 1 MB
@@ -75,5 +80,5 @@ def replay(trace: dict[str, Any], book: Rulebook) -> str:
         raise TraceError("trace_of_invalid")
     if input_hash(trace["input"]) != trace["input_sha256"]:
         raise TraceError("trace_edited")
-    raw = _frames_from_input(copy.deepcopy(trace["input"]), trace["household_id"])
+    raw = raw_batch(copy.deepcopy(trace["input"]), trace["household_id"])
     return to_json(build_trace(parse_batch(raw), book, as_of, trace["household_id"]).trace)
