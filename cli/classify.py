@@ -13,10 +13,9 @@ import click
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cli.console import console, print_counts, say, word
-from cli.options import as_of_option, lang_option, rulebook, rules_option
+from cli.options import as_of_option, lang_option, rulebook, rules_option, verify_options
 from engine import classify
 from engine.errors import CheckFailed
-from engine.evaluators.evaluation import CROSSCHECK_MAX
 from engine.files import check_target
 from engine.results.chunked import classify_chunked
 from engine.results.classify import BatchResult
@@ -42,13 +41,7 @@ log = logging.getLogger("giamngheo")
 @click.option("--engine", type=click.Choice(["vectorised", "durable"]), default="vectorised",
               show_default=True, help="vectorised (fast, whole batch) or durable (durable_rules, "
               "household by household)")  # fmt: skip
-@click.option("--verify", type=click.FloatRange(0, 1), default=0.01, show_default=True,
-              help="cross-check on durable_rules: a few households of every decision pattern "
-              "and of every threshold value, plus this share drawn at random (0 disables, "
-              "1 checks every household)")  # fmt: skip
-@click.option("--verify-max", type=click.IntRange(0, None), default=CROSSCHECK_MAX,
-              show_default=True, help="at most this many households in the cross-check "
-              "(0: no limit; per chunk with --chunk-size)")  # fmt: skip
+@verify_options
 @click.option("--processes", type=click.IntRange(1, 64), default=None,
               help="worker processes for durable_rules (default: the number of CPUs)")
 @click.option("--chunk-size", type=click.IntRange(1000, None), default=None,

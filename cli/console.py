@@ -3,12 +3,12 @@ name may contain brackets), and the table of class counts."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING, Any
 
 from engine.text import format_number, words_file
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def word(key: str, **fields: Any) -> str:
@@ -21,6 +21,8 @@ def word(key: str, **fields: Any) -> str:
 
 def console() -> Console:
     """The console for messages (standard error), as wide as the terminal allows."""
+    from rich.console import Console  # loaded on first message: a query command starts faster
+
     return Console(stderr=True, soft_wrap=True)
 
 
@@ -31,6 +33,8 @@ def say(text: str, style: str | None = None) -> None:
 
 def print_counts(counts: dict[str, int], labels: dict[str, dict[str, str]]) -> None:
     """Households per class, with the Vietnamese label and the share."""
+    from rich.table import Table
+
     table = Table(title=word("counts_title"))
     table.add_column("class")
     table.add_column(word("counts_label"))

@@ -8,6 +8,7 @@ No bad input, rulebook, scenario or output ends in a traceback.
 
 from __future__ import annotations
 
+import importlib
 import os
 import signal
 import sys
@@ -15,19 +16,34 @@ from typing import Any
 
 import click
 
-from cli.classify import classify_cmd
 from cli.console import say
-from cli.explain import explain_cmd
-from cli.review import review_group
-from cli.rules import rules_group
-from cli.sample import sample_cmd
-from cli.simulate import simulate_cmd
-from cli.test import test_cmd
 from engine.errors import GiamngheoError
+
+# Each command's module, loaded when the command runs (or when --help lists them all): a
+# command pays only for what it imports, and ``review history`` never loads pandas.
+COMMANDS = {
+    "classify": "cli.classify:classify_cmd",
+    "explain": "cli.explain:explain_cmd",
+    "review": "cli.review:review_group",
+    "rules": "cli.rules:rules_group",
+    "sample": "cli.sample:sample_cmd",
+    "simulate": "cli.simulate:simulate_cmd",
+    "test": "cli.test:test_cmd",
+}
 
 
 class Group(click.Group):
-    """A click group whose commands share one handler for the engine's errors."""
+    """A click group whose commands share one handler for the engine's errors, each command
+    loaded from its module (``COMMANDS``) on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in COMMANDS and cmd_name not in self.commands:
+            module, attr = COMMANDS[cmd_name].split(":")
+            self.add_command(getattr(importlib.import_module(module), attr), cmd_name)
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -47,11 +63,6 @@ def main() -> None:
     """
 
 
-for command in (classify_cmd, explain_cmd, simulate_cmd, sample_cmd, rules_group, review_group,
-                test_cmd):  # fmt: skip
-    main.add_command(command)
-
-
 def _terminate(signum: int, _frame: object) -> None:
     """SIGTERM ends the run like Ctrl+C: temporary files are removed on the way out."""
     raise SystemExit(128 + signum)
@@ -64,10 +75,12 @@ def reuse_freed_memory() -> None:
     the next array (unless ``MALLOC_MMAP_THRESHOLD_`` is set): a batch's columns are freed and
     allocated again phase after phase, and each fresh page costs the kernel a fault (on the
     2-CPU machine, a third of a 2 M-household run was spent there)."""
+    # set before Arrow is loaded, which reads it then (a command that needs no Arrow, such as
+    # ``review history``, does not pay for loading it)
     if "ARROW_DEFAULT_MEMORY_POOL" not in os.environ:
-        import pyarrow
-
-        pyarrow.set_memory_pool(pyarrow.system_memory_pool())
+        os.environ["ARROW_DEFAULT_MEMORY_POOL"] = "system"
+        if "pyarrow" in sys.modules:  # already loaded (a benchmark, a test): set it now
+            sys.modules["pyarrow"].set_memory_pool(sys.modules["pyarrow"].system_memory_pool())
     if "MALLOC_MMAP_THRESHOLD_" in os.environ or not sys.platform.startswith("linux"):
         return
     import ctypes

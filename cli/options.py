@@ -5,14 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from engine.loader import cached_rulebook, default_rulebook
-from engine.rulebook import Rulebook
+from engine.evaluators import CROSSCHECK_MAX
 from household_models.vocab import InvalidValue
 from household_models.vocab import parse_date as read_date
+
+if TYPE_CHECKING:
+    from engine.rulebook import Rulebook
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -45,9 +47,22 @@ def rules_option() -> Callable[[F], F]:
                         default=None, help="rulebook folder (default: the bundled rules/)")  # fmt: skip
 
 
+def verify_options(f: F) -> F:
+    """``--verify`` and ``--verify-max``: the durable_rules cross-check of a classification."""
+    f = click.option("--verify-max", type=click.IntRange(0, None), default=CROSSCHECK_MAX,
+                     show_default=True, help="at most this many households in the cross-check "
+                     "(0: no limit; per chunk with --chunk-size)")(f)  # fmt: skip
+    return click.option("--verify", type=click.FloatRange(0, 1), default=0.01,
+                        show_default=True, help="cross-check on durable_rules: a few households "
+                        "of every decision pattern and of every threshold value, plus this share "
+                        "drawn at random (0 disables, 1 checks every household)")(f)  # fmt: skip
+
+
 def rulebook(rules_dir: Path | None, as_of: dt.date | None = None) -> Rulebook:
     """The rulebook of ``--rules`` (default: the bundled one), checked to have a standard in
     force on ``as_of`` (an ``AsOfError`` otherwise)."""
+    from engine.loader import cached_rulebook, default_rulebook
+
     book = cached_rulebook(rules_dir) if rules_dir is not None else default_rulebook()
     if as_of is not None:
         book.version_at(as_of)

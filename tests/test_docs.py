@@ -27,7 +27,10 @@ def docs_text() -> str:
 
 def commands(group: click.Group, prefix: str = "giamngheo") -> list[str]:
     out = []
-    for name, command in sorted(group.commands.items()):
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        assert command is not None, name
         if isinstance(command, click.Group):
             out += commands(command, f"{prefix} {name}")
         else:

@@ -471,3 +471,13 @@ def test_a_repeated_household_id_is_recorded_not_lost(registry: dict[str, Any],
                 "'T-03'")  # fmt: skip
     assert rows == 3  # the first recording's, then both rows of this one (each invalid)
     assert run("review", "verify", "--registry", str(reg))[0] == 0
+    from engine.registry import history
+    from engine.registry.store import open_registry
+
+    opened = open_registry(reg)
+    try:  # the household counts once in the round: its last row supersedes the others
+        latest = history.current(opened, "c.round = '2025' AND c.household_id = 'T-03'")
+        assert latest.num_rows == 1
+        assert latest["supersedes"][0].as_py() is not None
+    finally:
+        opened.close()

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from engine.evaluators import CROSSCHECK_MAX
 from engine.evaluators.durable.runtime import DurableOutcome, evaluate_households
-from engine.evaluators.evaluation import CROSSCHECK_MAX, Evaluation, Tri
+from engine.evaluators.evaluation import Evaluation, Tri
 from engine.evaluators.reference import from_batch
 from engine.rulebook import Resolved
 from engine.rulebook import conditions as c

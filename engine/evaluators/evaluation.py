@@ -12,10 +12,6 @@ import numpy.typing as npt
 
 from household_models.batch import Column, ParsedBatch
 
-# The durable_rules cross-check's default size: at most this many households, whatever the
-# batch's size (a few of every decision pattern and threshold value, then a uniform share).
-CROSSCHECK_MAX = 1000
-
 Bools = npt.NDArray[np.bool_]
 Floats = npt.NDArray[np.float64]
 

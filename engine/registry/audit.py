@@ -17,7 +17,9 @@ import numpy as np
 import pandas as pd
 
 from engine.errors import CheckFailed, RegistryError
-from engine.registry.history import current, rounds
+from engine.registry.hashing import chain as chain_hashes
+from engine.registry.hashing import row_digests
+from engine.registry.history import current, require_round, rounds
 from engine.registry.record import SEALED_TABLES, root_hash
 from engine.registry.store import (
     FORMAT,
@@ -27,9 +29,7 @@ from engine.registry.store import (
     WHOLE,
     Registry,
     file_sha256,
-    row_digests,
 )
-from engine.registry.store import chain as chain_hashes
 from engine.trace.replay import raw_batch
 from household_models.batch import ParsedBatch
 
@@ -116,12 +116,6 @@ def head(reg: Registry) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
-def require_round(reg: Registry, name: str) -> None:
-    names = [r.name for r in rounds(reg)]
-    if name not in names:
-        raise RegistryError("round_unknown", round=name, known=", ".join(names) or "—")
-
-
 @contextlib.contextmanager
 def rules_snapshot(reg: Registry, round_name: str, recording: int) -> Iterator[Path]:
     """The rulebook files of a recording, written to a private temporary folder."""
@@ -143,7 +137,7 @@ def rules_snapshot(reg: Registry, round_name: str, recording: int) -> Iterator[P
 
 def assessment(reg: Registry, round_name: str, household_id: str) -> dict[str, Any]:
     """The latest assessment of a household in a round."""
-    found = current(reg, "c.round = ? AND c.household_id = ?", round_name, household_id)
+    found = current(reg, "c.round = ? AND c.household_id = ?", round_name, household_id).to_pandas()
     if found.empty:
         raise RegistryError("household_not_in_registry", household_id=household_id,
                             where=f" (kỳ/round {round_name})")  # fmt: skip

@@ -30,23 +30,25 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
-import pandas as pd
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any
 
 from engine.errors import RegistryError
 from engine.registry.store import Registry
 
+if TYPE_CHECKING:
+    import pyarrow as pa
+
 LISTED = ("poor", "near_poor")
-ABOVE = ("average", "not_poor")
 FLOW_KEYS = {
     "poor": ["start", "to_near_poor", "escaped", "other_decrease", "from_near_poor",
              "re_entered", "new", "other_increase", "end"],
     "near_poor": ["start", "to_poor", "escaped", "other_decrease", "from_poor", "re_entered",
                   "new", "other_increase", "end"],
 }  # fmt: skip
+# An assessment ``a`` is the latest of its household in its round when no later one
+# supersedes it (each new assessment of a household names the one it supersedes).
+LATEST = ("a.seq NOT IN (SELECT s.supersedes FROM assessments s WHERE s.round = a.round "
+          "AND s.supersedes IS NOT NULL)")  # fmt: skip
 LEFT = {"moved_out": "left_moved_out", "merged_into": "left_merged", "dissolved": "left_dissolved"}
 
 
@@ -64,92 +66,24 @@ def rounds(reg: Registry) -> list[RoundInfo]:
             for n, d in reg.rows("SELECT round, as_of FROM rounds ORDER BY as_of, seq")]  # fmt: skip
 
 
-def current(reg: Registry, where: str = "", *params: Any, columns: str = "*") -> pd.DataFrame:
-    """The latest assessment of each household in each round (``where`` on ``c``: the
-    assessment's columns, ``recognised`` and the round's ``as_of``; it must keep or drop a
-    household's rows of a round together, as conditions on round and household do)."""
-    sql = (f"SELECT {columns} FROM (SELECT a.*, coalesce(a.recognised_class, a.class) AS "
-           "recognised, r.as_of FROM assessments a JOIN rounds r ON r.round = a.round) c"
-           + (f" WHERE {where}" if where else "")
-           + " QUALIFY row_number() OVER (PARTITION BY c.round, c.household_id "
-           "ORDER BY c.seq DESC) = 1")  # fmt: skip
-    frame: pd.DataFrame = reg.query(sql, *params).to_pandas()
-    return frame
+def require_round(reg: Registry, name: str) -> None:
+    """A ``RegistryError`` naming the known rounds unless ``name`` is one of them."""
+    names = [r.name for r in rounds(reg)]
+    if name not in names:
+        raise RegistryError("round_unknown", round=name, known=", ".join(names) or "—")
 
 
-@dataclass
-class Start:
-    """What the history says of each household of a batch at the start of a round."""
-
-    known: np.ndarray  # bool: the household is in some earlier round
-    in_previous: np.ndarray  # bool: it is in the previous round
-    previous: np.ndarray  # object: its recognised class in the previous round (or None)
-    ever_listed: np.ndarray  # bool: poor or near-poor in some earlier round
-    left_list_on: np.ndarray  # object: the date it last left the list (or None)
+def current_sql(where: str = "", columns: str = "*") -> str:
+    """The query of the latest assessment of each household in each round (``where`` on
+    ``c``: the assessment's columns, ``recognised`` and the round's ``as_of``)."""
+    return (f"SELECT {columns} FROM (SELECT a.*, coalesce(a.recognised_class, a.class) AS "
+            f"recognised, r.as_of FROM assessments a JOIN rounds r ON r.round = a.round "
+            f"WHERE {LATEST}) c" + (f" WHERE {where}" if where else ""))  # fmt: skip
 
 
-def start_of_round(reg: Registry, ids: list[str], as_of: dt.date,
-                   previous: RoundInfo | None) -> Start:  # fmt: skip
-    """The history of the households ``ids`` before a round of date ``as_of``."""
-    n = len(ids)
-    out = Start(np.zeros(n, bool), np.zeros(n, bool), np.full(n, None, object),
-                np.zeros(n, bool), np.full(n, None, object))  # fmt: skip
-    if previous is None or n == 0:
-        return out
-    reg.con.register("_ids", pa.table({"household_id": pa.array(ids, pa.string())}))
-    try:
-        past = current(reg, "c.as_of < ? AND c.household_id IN (SELECT household_id FROM _ids)",
-                       as_of, columns="round, household_id, recognised, as_of")  # fmt: skip
-    finally:
-        reg.con.unregister("_ids")
-    if past.empty:
-        return out
-    past["listed"] = past["recognised"].isin(LISTED)
-    codes, uniques = pd.factorize(pd.Series(ids, dtype=object))  # a batch may repeat an id
-    where = pd.Index(uniques)
-    one = Start(np.zeros(len(uniques), bool), np.zeros(len(uniques), bool),
-                np.full(len(uniques), None, object), np.zeros(len(uniques), bool),
-                np.full(len(uniques), None, object))  # fmt: skip
-    one.known[where.get_indexer(past["household_id"].astype(str).unique())] = True
-    listed = past[past["listed"]]
-    one.ever_listed[where.get_indexer(listed["household_id"].astype(str).unique())] = True
-    in_prev = past[past["round"] == previous.name]
-    at = where.get_indexer(in_prev["household_id"].astype(str))
-    one.in_previous[at] = True
-    one.previous[at] = in_prev["recognised"].astype(str).to_numpy(dtype=object)
-    # left the list: the first round off the list after the last round on it
-    last_on = listed.groupby("household_id")["as_of"].max()
-    since = past["household_id"].map(last_on)
-    off = past[~past["listed"] & since.notna() & (past["as_of"] > since)]
-    left = off.groupby("household_id")["as_of"].min()
-    one.left_list_on[where.get_indexer(left.index.astype(str))] = [
-        d.date() if isinstance(d, pd.Timestamp) else d for d in left.tolist()]
-    return Start(one.known[codes], one.in_previous[codes], one.previous[codes],
-                 one.ever_listed[codes], one.left_list_on[codes])  # fmt: skip
-
-
-def flow_codes(recognised: np.ndarray, start: Start, first_round: bool,
-               typed_previous: np.ndarray, entered: np.ndarray) -> np.ndarray:  # fmt: skip
-    """The flow code of each household of a round (see the module's docstring)."""
-    c = recognised.astype(str)
-    if first_round:
-        p = np.array(["" if v is None else str(v) for v in typed_previous.tolist()], dtype=object)
-        present = p != ""
-        moved_in = np.zeros(len(c), dtype=bool)
-    else:
-        p = np.where(start.in_previous, start.previous, "").astype(str).astype(object)
-        present = start.in_previous.astype(bool)
-        moved_in = ~present & entered.astype(bool)
-    p_listed, c_listed = np.isin(p, LISTED) & present, np.isin(c, LISTED)
-    p_o, c_o = p.astype(object), c.astype(object)
-    codes: np.ndarray = np.select(
-        [p_listed & (c == p.astype(str)), p_listed & c_listed, p_listed & np.isin(c, ABOVE),
-         p_listed, c_listed & moved_in, c_listed & start.ever_listed.astype(bool), c_listed,
-         moved_in],
-        [p_o + "_continuing", p_o + "_to_" + c_o, p_o + "_escaped", p_o + "_unresolved",
-         "entered_" + c_o, "re_" + c_o, "new_" + c_o, "entered"],
-        "not_listed")  # fmt: skip
-    return codes.astype(object)
+def current(reg: Registry, where: str = "", *params: Any, columns: str = "*") -> pa.Table:
+    """``current_sql`` as an Arrow table."""
+    return reg.query(current_sql(where, columns), *params)
 
 
 def _conditions(name: str) -> dict[str, str]:
@@ -189,9 +123,7 @@ def flows(reg: Registry, round_name: str) -> dict[str, Any]:
     sql = f"""
         WITH cur AS (SELECT round, household_id, district, commune, recognised, persons, flow
                      FROM (SELECT a.*, coalesce(a.recognised_class, a.class) AS recognised
-                           FROM assessments a WHERE a.round IN ($1, $2))
-                     QUALIFY row_number() OVER (PARTITION BY round, household_id
-                                                ORDER BY seq DESC) = 1),
+                           FROM assessments a WHERE a.round IN ($1, $2) AND {LATEST})),
              kinds AS (SELECT household_id, last(kind ORDER BY seq) AS kind FROM events
                        WHERE round = $1 AND kind IN ('moved_out', 'merged_into', 'dissolved')
                        GROUP BY household_id),
@@ -211,7 +143,7 @@ def flows(reg: Registry, round_name: str) -> dict[str, Any]:
                                 coalesce(persons, 0) AS persons) FROM everyone)
         GROUP BY GROUPING SETS ((), (district), (district, commune))
         ORDER BY level DESC, district, commune"""
-    table = reg.query(sql, round_name, previous.name if previous else "").to_pylist()
+    table = reg.records(sql, round_name, previous.name if previous else "")
     rows: list[dict[str, Any]] = []
     levels = {3: "total", 1: "district", 0: "commune"}
     for found in table:
@@ -239,37 +171,33 @@ def _check_balance(row: dict[str, Any], name: str) -> None:
 def household_history(reg: Registry, household_id: str) -> list[dict[str, Any]]:
     """Every round of one household, in date order: class and recognised class, decision,
     flow, previous status, statuses, recommended and delivered support."""
-    found = current(reg, "c.household_id = ?", household_id).sort_values("as_of")
-    if found.empty:
+    found = sorted(reg.records(current_sql("c.household_id = ?"), household_id),
+                   key=lambda r: (r["as_of"], r["seq"]))  # fmt: skip
+    if not found:
         raise RegistryError("household_not_in_registry", household_id=household_id, where="")
-    delivered = reg.query("SELECT round, member_no, action_id, delivered_on, amount_vnd, "
-                          "programme, decision_no FROM support WHERE household_id = ? ORDER BY "
-                          "round, seq", household_id).to_pandas()  # fmt: skip
-    out = []
-    found = found.astype(object).where(found.notna(), None)
-    for row in found.to_dict("records"):
-        given = delivered[delivered["round"] == row["round"]]
-        out.append({
-            "round": row["round"], "as_of": _iso(row["as_of"]), "class": row["class"],
-            "recognised_class": row["recognised"], "decision_no": row["decision_no"],
-            "decision_date": _iso(row["decision_date"]), "flow": row["flow"],
-            "previous_status": row["previous_status"], "left_list_on": _iso(row["left_list_on"]),
-            "deprivation_count": _int(row["deprivation_count"]), "deprived": row["deprived"],
-            "statuses": row["statuses"], "recommendations": row["recommendations"],
-            "district": row["district"], "commune": row["commune"],
-            "delivered": [{"member_no": _int(d["member_no"]), "action_id": d["action_id"],
-                           "delivered_on": _iso(d["delivered_on"]),
-                           "amount_vnd": _int(d["amount_vnd"]), "programme": d["programme"],
-                           "decision_no": d["decision_no"]} for d in given.to_dict("records")],
-        })  # fmt: skip
-    return out
+    delivered: dict[str, list[dict[str, Any]]] = {}
+    for d in reg.records("SELECT round, member_no, action_id, delivered_on, amount_vnd, "
+                         "programme, decision_no FROM support WHERE household_id = ? ORDER BY "
+                         "round, seq", household_id):  # fmt: skip
+        delivered.setdefault(d["round"], []).append(d)
+    return [{
+        "round": row["round"], "as_of": _iso(row["as_of"]), "class": row["class"],
+        "recognised_class": row["recognised"], "decision_no": row["decision_no"],
+        "decision_date": _iso(row["decision_date"]), "flow": row["flow"],
+        "previous_status": row["previous_status"], "left_list_on": _iso(row["left_list_on"]),
+        "deprivation_count": _int(row["deprivation_count"]), "deprived": row["deprived"],
+        "statuses": row["statuses"], "recommendations": row["recommendations"],
+        "district": row["district"], "commune": row["commune"],
+        "delivered": [{"member_no": _int(d["member_no"]), "action_id": d["action_id"],
+                       "delivered_on": _iso(d["delivered_on"]),
+                       "amount_vnd": _int(d["amount_vnd"]), "programme": d["programme"],
+                       "decision_no": d["decision_no"]} for d in delivered.get(row["round"], [])],
+    } for row in found]  # fmt: skip
 
 
-def _iso(value: Any) -> str | None:
-    if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
-        return None
-    return value.date().isoformat() if isinstance(value, pd.Timestamp) else value.isoformat()
+def _iso(value: dt.date | None) -> str | None:
+    return None if value is None else value.isoformat()
 
 
-def _int(value: Any) -> int | None:
+def _int(value: float | int | None) -> int | None:
     return None if value is None or value != value else int(value)

@@ -22,7 +22,7 @@ import pandas as pd
 import pyarrow as pa
 
 from engine.errors import RegistryError
-from engine.registry.history import LISTED, RoundInfo, Start, flow_codes, rounds, start_of_round
+from engine.registry.history import LISTED, RoundInfo, rounds
 from engine.registry.rows import (
     column_array,
     decision_columns,
@@ -31,6 +31,7 @@ from engine.registry.rows import (
     personal_columns,
     recommendation_columns,
 )
+from engine.registry.start import Start, flow_codes, start_of_round
 from engine.registry.store import ROUND_TABLES, Registry, file_sha256, now
 from engine.results.classify import BatchResult
 from engine.rulebook import Rulebook
@@ -170,6 +171,18 @@ def snapshot(reg: Registry, book: Rulebook) -> dict[str, str]:
     return manifest
 
 
+def _supersedes(ids: list[str], first: int, earlier: dict[str, int]) -> list[int | None]:
+    """The assessment each new one supersedes: the household's latest assessment in the
+    round, recorded before or above it in the same batch (a repeated id is an error row,
+    and its last occurrence is the household's latest)."""
+    latest = dict(earlier)
+    out: list[int | None] = []
+    for seq, h in enumerate(ids, first):
+        out.append(latest.get(h))
+        latest[h] = seq
+    return out
+
+
 def tails(reg: Registry, round_name: str) -> dict[str, list[Any]]:
     """Each chain's last ``seq`` and ``row_hash`` for the round (the checkpoint of a recording)."""
     return {t: list(reg.tail(t, round_name)) for t in ROUND_TABLES}
@@ -217,7 +230,7 @@ def record(reg: Registry, plan: Plan, batch: ParsedBatch, result: BatchResult, b
         prev_col, left_col = batch.households["previous_status"], batch.households["left_list_on"]
         columns.update({
             "recording": pa.array(np.full(n, recording, dtype=np.int64)),
-            "supersedes": pa.array([earlier.get(h) for h in ids], pa.int64()),
+            "supersedes": pa.array(_supersedes(ids, first, earlier), pa.int64()),
             "recognised_class": [decided[h]["recognised_class"] if h in decided else None
                                  for h in ids],
             "decision_no": [decided[h]["decision_no"] if h in decided else None for h in ids],

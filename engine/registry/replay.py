@@ -14,7 +14,8 @@ import pandas as pd
 
 from engine.errors import CheckFailed
 from engine.loader import load_rulebook
-from engine.registry.audit import assessment, household_batch, require_round, rules_snapshot
+from engine.registry.audit import assessment, household_batch, rules_snapshot
+from engine.registry.history import require_round
 from engine.registry.rows import decision_columns
 from engine.registry.store import Registry, now
 from engine.rulebook import Rulebook

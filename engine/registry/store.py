@@ -7,7 +7,7 @@ row's content: its cells, in column order, as text (Arrow's cast to string: ISO 
 times, shortest round-trip numbers, ``true``/``false``), a missing cell as U+0000, cells
 separated by U+001F. A chain runs per table and round, ordered
 by ``seq``; ``rounds`` and ``seals`` each form one chain over the whole registry, so a round
-removed whole is caught too. ``blobs`` (the rulebook files, by content) carry no chain: their
+removed whole is caught too (the hashes: ``engine.registry.hashing``). ``blobs`` (the rulebook files, by content) carry no chain: their
 key is the SHA-256 of their content.
 """
 
@@ -19,33 +19,32 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
-
-import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
+from typing import TYPE_CHECKING, Any
 
 from engine.errors import RegistryError
-from engine.files import failed_output
-from household_models.schema import FIELD_SPECS
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 FORMAT = "giamngheo.registry"
 SCHEMA_VERSION = 1
 WHOLE = ("rounds", "seals")  # tables chained over the whole registry, not per round
-_SEP, _NULL = "\x1f", "\x00"
 
 _SQL_TYPE = {"bool": "BOOLEAN", "int": "DOUBLE", "number": "DOUBLE", "code": "VARCHAR",
              "codes": "VARCHAR", "text": "VARCHAR", "date": "DATE"}  # fmt: skip
 
 
 def _input_columns(table: str) -> str:
+    from household_models.schema import FIELD_SPECS  # only when a registry is created
+
     specs = FIELD_SPECS["household" if table == "households" else "member"]
     skip = {"household_id"} | ({"member_no"} if table == "members" else set())
     return ", ".join(f'"{n}" {_SQL_TYPE[s.kind]}' for n, s in specs.items()
                      if not s.personal and n not in skip)  # fmt: skip
 
 
-# Each table's columns before ``row_hash`` (which every table but meta and blobs ends with).
+# Each table's columns before ``row_hash`` (which every table but meta and blobs ends with);
+# ``{inputs}``: the survey's non-personal columns (``_input_columns``).
 TABLES: dict[str, str] = {
     "rounds": "seq BIGINT, round VARCHAR, as_of DATE, created_at TIMESTAMP, os_user VARCHAR",
     "recordings": "round VARCHAR, seq BIGINT, recorded_at TIMESTAMP, os_user VARCHAR, "
@@ -59,9 +58,9 @@ TABLES: dict[str, str] = {
                    "recognised_class VARCHAR, decision_no VARCHAR, decision_date DATE, "
                    "previous_status VARCHAR, left_list_on DATE, flow VARCHAR, persons BIGINT, "
                    "review_kind VARCHAR",
-    "households": "round VARCHAR, seq BIGINT, household_id VARCHAR, " + _input_columns("households"),
+    "households": "round VARCHAR, seq BIGINT, household_id VARCHAR, {inputs}",
     "members": "round VARCHAR, seq BIGINT, assessment BIGINT, household_id VARCHAR, "
-               "member_no DOUBLE, " + _input_columns("members"),
+               "member_no DOUBLE, {inputs}",
     "personal": "round VARCHAR, seq BIGINT, assessment BIGINT, household_id VARCHAR, "
                 "member_no DOUBLE, name VARCHAR, id_number VARCHAR",
     "recommendations": "round VARCHAR, seq BIGINT, assessment BIGINT, household_id VARCHAR, "
@@ -81,68 +80,6 @@ TABLES: dict[str, str] = {
     "seals": "seq BIGINT, round VARCHAR, closed_at TIMESTAMP, os_user VARCHAR, root_hash VARCHAR",
 }  # fmt: skip
 ROUND_TABLES = [t for t in TABLES if t not in WHOLE]
-
-
-def row_texts(table: pa.Table) -> pa.Array:
-    """Each row's content as the chain hashes it (see the module's docstring)."""
-    parts = []
-    for name in table.column_names:
-        if name == "row_hash":
-            continue
-        col = table.column(name)
-        text = pc.cast(col, pa.string()) if not pa.types.is_string(col.type) else col
-        parts.append(pc.fill_null(text, _NULL))
-    if not parts:
-        return pa.array([], pa.string())
-    return pc.binary_join_element_wise(*parts, _SEP)
-
-
-_DIGESTER: list[Any] = []
-
-
-def row_digests(table: pa.Table) -> bytes:
-    """The SHA-256 of each row's content, 32 bytes a row, end to end (computed by an
-    in-memory DuckDB, in parallel, apart from the registry's connection)."""
-    import duckdb
-
-    if not _DIGESTER:
-        _DIGESTER.append(duckdb.connect(":memory:"))
-    con = _DIGESTER[0]
-    texts = row_texts(table)
-    if len(texts) == 0:
-        return b""
-    con.register("_texts", pa.table({"i": pa.array(np.arange(len(texts))), "t": texts}))
-    try:
-        relation = con.sql("SELECT unhex(sha256(t)) AS d FROM _texts ORDER BY i")
-        fetch = getattr(relation, "to_arrow_table", None) or relation.arrow
-        column = fetch().column("d").combine_chunks()
-    finally:
-        con.unregister("_texts")
-    offsets = np.frombuffer(column.buffers()[1], dtype=np.int32)[column.offset:]
-    data = column.buffers()[2]
-    return bytes(data)[int(offsets[0]):int(offsets[len(column)])]
-
-
-_HEX = np.array([list(f"{i:02x}".encode()) for i in range(256)], dtype=np.uint8)
-
-
-def chain(contents: bytes, previous: str) -> pa.Array:
-    """The row hashes (hex) of rows whose content digests are ``contents`` (``row_digests``),
-    following the hash ``previous`` (hex; "" before the first row): each is the SHA-256 of
-    the previous row's hash (32 bytes; nothing for the first row) and the row's content
-    digest."""
-    digests = []
-    h = bytes.fromhex(previous)
-    sha = hashlib.sha256
-    view = memoryview(contents)
-    for k in range(0, len(contents), 32):
-        h = sha(h + view[k:k + 32]).digest()
-        digests.append(h)
-    if not digests:
-        return pa.array([], pa.string())
-    raw = np.frombuffer(b"".join(digests), dtype=np.uint8).reshape(len(digests), 32)
-    hexed = np.ascontiguousarray(_HEX[raw].reshape(len(digests), 64)).view("S64").ravel()
-    return pc.cast(pa.array(hexed, pa.binary(64)), pa.string())
 
 
 def now() -> dt.datetime:
@@ -195,12 +132,19 @@ class Registry:
             self._con.close()
 
     def query(self, sql: str, *params: Any) -> pa.Table:
+        """The rows of a query as an Arrow table."""
         relation = self.con.sql(sql, params=list(params) or None)
         fetch = getattr(relation, "to_arrow_table", None) or relation.arrow  # 2.x / 1.x
         return fetch()
 
     def rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         return self.con.execute(sql, list(params)).fetchall()  # type: ignore[no-any-return]
+
+    def records(self, sql: str, *params: Any) -> list[dict[str, Any]]:
+        """The rows of a query as dicts (no Arrow: for the small answers of the queries)."""
+        cursor = self.con.execute(sql, list(params))
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def schema(self, table: str) -> pa.Schema:
         if table not in self._schemas:
@@ -222,6 +166,11 @@ class Registry:
     def append(self, table: str, columns: dict[str, Any], round_name: str | None) -> int:
         """Append rows (``columns``: name -> values or array, ``seq`` left out) to a chain;
         returns the first ``seq`` given. Call inside ``write``."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        from engine.registry.hashing import chain, row_digests
+
         assert self.writable
         schema = self.schema(table)
         n = len(next(iter(columns.values()))) if columns else 0
@@ -280,6 +229,8 @@ def _create(con: Any) -> None:
     con.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
     con.execute("CREATE TABLE blobs (sha256 VARCHAR PRIMARY KEY, size BIGINT, content BLOB)")
     for name, columns in TABLES.items():
+        if "{inputs}" in columns:
+            columns = columns.replace("{inputs}", _input_columns(name))
         con.execute(f"CREATE TABLE {name} ({columns}, row_hash VARCHAR)")
     con.execute("INSERT INTO meta VALUES ('format', ?), ('schema_version', ?)",
                 [FORMAT, str(SCHEMA_VERSION)])  # fmt: skip
@@ -300,6 +251,8 @@ def open_registry(path: Path, *, write: bool = False, create: bool = False) -> R
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
+            from engine.files import failed_output
+
             raise failed_output(path, exc) from None
     try:
         con = duckdb.connect(str(path), read_only=exists and not write)

@@ -17,8 +17,8 @@ def record_support(reg: Registry, round_name: str, table: SideTable, path: Path,
     when some row is bad: those are in ``table.errors``)."""
     actions = sorted(a.id for a in book.interventions)
     known = set(actions)
-    households = set(current(reg, "c.round = ?", round_name,
-                             columns="household_id")["household_id"].astype(str))  # fmt: skip
+    households = {str(h) for h in current(reg, "c.round = ?", round_name,
+                                          columns="household_id")["household_id"].to_pylist()}
     members = {(str(h), int(m)) for h, m in reg.rows(
         "SELECT household_id, member_no FROM members WHERE round = ? AND member_no IS NOT NULL",
         round_name)}  # fmt: skip

@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 
 from engine.errors import catalogue
-from engine.evaluators.evaluation import CROSSCHECK_MAX, Evaluation, Tables
+from engine.evaluators import CROSSCHECK_MAX
+from engine.evaluators.evaluation import Evaluation, Tables
 from engine.evaluators.vectorised import Evaluator
 from engine.results.columns import (
     INDICATOR_STATES,

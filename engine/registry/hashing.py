@@ -1,0 +1,74 @@
+"""The hash of each registry row (see ``engine.registry.store`` for the chain): the rows'
+content digests, computed in bulk, and the chain over them. Loaded when rows are written or
+verified, never by the read-only queries."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+_SEP, _NULL = "\x1f", "\x00"
+
+
+def row_texts(table: pa.Table) -> pa.Array:
+    """Each row's content as the chain hashes it (see the module's docstring)."""
+    parts = []
+    for name in table.column_names:
+        if name == "row_hash":
+            continue
+        col = table.column(name)
+        text = pc.cast(col, pa.string()) if not pa.types.is_string(col.type) else col
+        parts.append(pc.fill_null(text, _NULL))
+    if not parts:
+        return pa.array([], pa.string())
+    return pc.binary_join_element_wise(*parts, _SEP)
+
+
+_DIGESTER: list[Any] = []
+
+
+def row_digests(table: pa.Table) -> bytes:
+    """The SHA-256 of each row's content, 32 bytes a row, end to end (computed by an
+    in-memory DuckDB, in parallel, apart from the registry's connection)."""
+    import duckdb
+
+    if not _DIGESTER:
+        _DIGESTER.append(duckdb.connect(":memory:"))
+    con = _DIGESTER[0]
+    texts = row_texts(table)
+    if len(texts) == 0:
+        return b""
+    con.register("_texts", pa.table({"i": pa.array(np.arange(len(texts))), "t": texts}))
+    try:
+        relation = con.sql("SELECT unhex(sha256(t)) AS d FROM _texts ORDER BY i")
+        fetch = getattr(relation, "to_arrow_table", None) or relation.arrow
+        column = fetch().column("d").combine_chunks()
+    finally:
+        con.unregister("_texts")
+    offsets = np.frombuffer(column.buffers()[1], dtype=np.int32)[column.offset:]
+    data = column.buffers()[2]
+    return bytes(data)[int(offsets[0]):int(offsets[len(column)])]
+
+
+def chain(contents: bytes, previous: str) -> pa.Array:
+    """The row hashes (hex) of rows whose content digests are ``contents`` (``row_digests``),
+    following the hash ``previous`` (hex; "" before the first row): each is the SHA-256 of
+    the previous row's hash (32 bytes; nothing for the first row) and the row's content
+    digest."""
+    digests = []
+    h = bytes.fromhex(previous)
+    sha = hashlib.sha256
+    view = memoryview(contents)
+    for k in range(0, len(contents), 32):
+        h = sha(h + view[k:k + 32]).digest()
+        digests.append(h)
+    # all the hashes as one hex text, cut into rows by offsets: no Python object per row
+    hexed = b"".join(digests).hex().encode("ascii")
+    big = len(hexed) >= 2**31  # beyond 33 M rows the offsets need 64 bits
+    offsets = np.arange(0, len(hexed) + 1, 64, dtype=np.int64 if big else np.int32)
+    kind = pa.LargeStringArray if big else pa.StringArray
+    return kind.from_buffers(len(digests), pa.py_buffer(offsets), pa.py_buffer(hexed))
