@@ -109,7 +109,7 @@ def record_cmd(inputs: tuple[Path, ...], registry_path: Path, round_name: str, a
     """
     from cli.classify import classify_and_report
     from engine.files import check_target
-    from engine.registry.record import apply_history, begin_round, check_decisions, record
+    from engine.registry.record import begin_round, check_decisions, prepare_batch, record
     from engine.results.outputs import output_paths
 
     started = time.perf_counter()
@@ -119,11 +119,13 @@ def record_cmd(inputs: tuple[Path, ...], registry_path: Path, round_name: str, a
             check_target(target, [*inputs, registry_path])
     decisions, events = _side(decisions_path, "decisions"), _side(events_path, "events")
     reg = open_registry(registry_path, write=True, create=True)
+    plan = None
     try:
         plan = begin_round(reg, round_name, as_of)
 
         def prepare(batch: ParsedBatch) -> ParsedBatch:
-            return apply_history(reg, plan, batch)
+            assert plan is not None
+            return prepare_batch(reg, plan, batch)
 
         batch, result = classify_and_report(list(inputs), output, book, as_of, lang, "vectorised",
                                             verify, verify_max, os.cpu_count() or 1, None,
@@ -138,6 +140,8 @@ def record_cmd(inputs: tuple[Path, ...], registry_path: Path, round_name: str, a
         done = record(reg, plan, batch, result, book, [*inputs, *side], options, decisions,
                       events)  # fmt: skip
     finally:
+        if plan is not None:
+            plan.close()
         reg.close()
     say(word("review_recorded", registry=registry_path, round=round_name, **{
         k: done[k] for k in ("recording", "households", "superseded", "listed")}))  # fmt: skip

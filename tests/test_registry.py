@@ -481,3 +481,38 @@ def test_a_repeated_household_id_is_recorded_not_lost(registry: dict[str, Any],
         assert latest["supersedes"][0].as_py() is not None
     finally:
         opened.close()
+
+
+def test_inputs_staged_beside_the_classification_are_the_rows_staged_after_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """The households and members rows (and their hashes) are the same whether a forked
+    process staged them while the batch was classified or ``record`` staged them itself."""
+    from engine.registry import early
+
+    paths = _batch(tmp_path / "b", "2025")
+    collected: list[bool] = []
+    real_collect = early.EarlyInputs.collect
+
+    def collect(self: early.EarlyInputs, first: int) -> Any:
+        got = real_collect(self, first)
+        collected.append(got is not None)
+        return got
+
+    monkeypatch.setattr(early.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(early.EarlyInputs, "collect", collect)
+    found = {}
+    for name in ("forked", "here"):
+        if name == "here":
+            monkeypatch.setattr(early, "start", lambda *_a: None)
+        reg = tmp_path / f"{name}.duckdb"
+        code, out = run("review", "record", *map(str, paths), "--registry", str(reg), "--round",
+                        "2025", "--as-of", AS_OF["2025"], "--verify", "0")  # fmt: skip
+        assert code == 0, out
+        con = duckdb.connect(str(reg), read_only=True)
+        found[name] = {t: con.execute(f"SELECT * FROM {t} ORDER BY seq").fetchall()
+                       for t in ("households", "members")}  # fmt: skip
+        con.close()
+        assert run("review", "verify", "--registry", str(reg))[0] == 0
+    assert collected == [True]  # the first recording used the forked process's rows
+    assert found["forked"] == found["here"]
+    assert len(found["here"]["members"]) > 0

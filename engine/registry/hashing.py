@@ -31,9 +31,20 @@ def row_texts(table: pa.Table) -> pa.Array:
 _DIGESTER: list[Any] = []
 
 
-def row_digests(table: pa.Table) -> bytes:
-    """The SHA-256 of each row's content, 32 bytes a row, end to end (computed by an
-    in-memory DuckDB, in parallel, apart from the registry's connection)."""
+def row_digests(table: pa.Table, *, here: bool = False) -> bytes:
+    """The SHA-256 of each row's content, 32 bytes a row, end to end: computed by an
+    in-memory DuckDB, in parallel, apart from the registry's connection; with ``here``, by
+    this process alone (in a forked process, where DuckDB must not run)."""
+    if here:
+        texts = row_texts(table)
+        sha, out = hashlib.sha256, []
+        for part in texts.chunks if isinstance(texts, pa.ChunkedArray) else [texts]:
+            width = np.int64 if pa.types.is_large_string(part.type) else np.int32
+            bounds = np.frombuffer(part.buffers()[1], dtype=width)[
+                part.offset:part.offset + len(part) + 1].tolist()
+            view = memoryview(part.buffers()[2] or b"")
+            out += [sha(view[a:b]).digest() for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+        return b"".join(out)
     import duckdb
 
     if not _DIGESTER:
@@ -72,3 +83,28 @@ def chain(contents: bytes, previous: str) -> pa.Array:
     offsets = np.arange(0, len(hexed) + 1, 64, dtype=np.int64 if big else np.int32)
     kind = pa.LargeStringArray if big else pa.StringArray
     return kind.from_buffers(len(digests), pa.py_buffer(offsets), pa.py_buffer(hexed))
+
+
+def stage(schema: pa.Schema, columns: dict[str, Any], round_name: str | None, last: int,
+          previous: str, *, here: bool = False) -> pa.Table:  # fmt: skip
+    """Rows ready to insert into a table of ``schema`` after a chain whose tail is ``last``
+    and ``previous``: ``columns`` (name -> values or array; ``seq`` left out) cast to the
+    table's types, numbered, ``round`` set (unless ``round_name`` is None: a registry-wide
+    chain) and hashed (``here``: see ``row_digests``)."""
+    n = len(next(iter(columns.values())))
+    data = dict(columns)
+    data["seq"] = pa.array(range(last + 1, last + 1 + n), pa.int64())
+    if round_name is not None:
+        data["round"] = pa.array([round_name] * n, pa.string())
+    arrays = []
+    for f in schema:
+        if f.name == "row_hash":
+            continue
+        value = data.get(f.name)
+        if value is None:
+            arrays.append(pa.nulls(n, f.type))
+        else:
+            arrays.append(pa.array(value, f.type) if not isinstance(value, pa.Array | pa.ChunkedArray)
+                          else pc.cast(value, f.type))  # fmt: skip
+    body = pa.Table.from_arrays(arrays, [f.name for f in schema if f.name != "row_hash"])
+    return body.append_column("row_hash", chain(row_digests(body, here=here), previous))

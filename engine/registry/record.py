@@ -22,6 +22,8 @@ import pandas as pd
 import pyarrow as pa
 
 from engine.errors import RegistryError
+from engine.registry import early
+from engine.registry.early import EarlyInputs
 from engine.registry.history import LISTED, RoundInfo, rounds
 from engine.registry.rows import (
     column_array,
@@ -67,6 +69,12 @@ class Plan:
     previous: RoundInfo | None
     start: Start | None = None
     typed_previous: np.ndarray = field(default_factory=lambda: np.zeros(0, object))
+    early: EarlyInputs | None = None  # the inputs being staged beside the classification
+
+    def close(self) -> None:
+        """Stop staging early (if under way) and remove its files."""
+        if self.early is not None:
+            self.early.close()
 
 
 def begin_round(reg: Registry, name: str, as_of: dt.date) -> Plan:
@@ -142,6 +150,15 @@ def apply_history(reg: Registry, plan: Plan, batch: ParsedBatch) -> ParsedBatch:
     return replace(batch, households=households, errors=errors)
 
 
+def prepare_batch(reg: Registry, plan: Plan, batch: ParsedBatch) -> ParsedBatch:
+    """The batch as it is recorded (``apply_history``), its inputs' rows then staged beside
+    its classification (``engine.registry.early``)."""
+    batch = apply_history(reg, plan, batch)
+    plan.close()
+    plan.early = early.start(reg, plan.name, batch)
+    return batch
+
+
 def check_decisions(table: SideTable, batch: ParsedBatch, round_name: str) -> None:
     """An error row for each decision about a household the batch lacks, or about one already
     decided above it in the table."""
@@ -195,6 +212,7 @@ def record(reg: Registry, plan: Plan, batch: ParsedBatch, result: BatchResult, b
     flow code, in one transaction. Returns what was written (counts)."""
     r = result.resolved
     with reg.write():
+        reg.prepare(plan.name)
         if not plan.exists:
             reg.append("rounds", {"round": [plan.name], "as_of": [plan.as_of],
                                   "created_at": [now()], "os_user": [_user()]}, None)  # fmt: skip
@@ -239,9 +257,14 @@ def record(reg: Registry, plan: Plan, batch: ParsedBatch, result: BatchResult, b
             "flow": flows.tolist(),
         })  # fmt: skip
         reg.append("assessments", columns, plan.name)
-        hh, members = input_columns(batch, first)
-        reg.append("households", hh, plan.name)
-        reg.append("members", members, plan.name)
+        staged = plan.early.collect(first) if plan.early is not None else None
+        if staged is not None:
+            for table in ("households", "members"):
+                reg.append_staged(table, staged[table], plan.name)
+        else:
+            hh, members = input_columns(batch, first)
+            reg.append("households", hh, plan.name)
+            reg.append("members", members, plan.name)
         reg.append("personal", personal_columns(batch, first), plan.name)
         seq_of = {h: first + i for i, h in enumerate(ids)}
         reg.append("recommendations", recommendation_columns(result, seq_of), plan.name)

@@ -151,6 +151,19 @@ class Registry:
             self._schemas[table] = self.query(f"SELECT * FROM {table} LIMIT 0").schema
         return self._schemas[table]
 
+    def prepare(self, round_name: str) -> None:
+        """Read every table's schema and every chain's tail for a round's recording up front,
+        so that no append waits for the insert before it to find them."""
+        for table in TABLES:
+            self.schema(table)
+        parts = [f"(SELECT '{t}' AS t, seq, row_hash FROM {t} WHERE round = $1 ORDER BY seq DESC "
+                 "LIMIT 1)" for t in TABLES if t not in WHOLE]  # fmt: skip
+        found = {t: (int(s), str(h)) for t, s, h in self.rows(" UNION ALL ".join(parts),
+                                                                round_name)}  # fmt: skip
+        for table in TABLES:
+            if table not in WHOLE:
+                self._tails.setdefault((table, round_name), found.get(table, (0, "")))
+
     def tail(self, table: str, round_name: str | None) -> tuple[int, str]:
         """The last ``seq`` and ``row_hash`` of a chain (0 and "" for an empty one)."""
         key = (table, None if table in WHOLE else round_name)
@@ -166,40 +179,33 @@ class Registry:
     def append(self, table: str, columns: dict[str, Any], round_name: str | None) -> int:
         """Append rows (``columns``: name -> values or array, ``seq`` left out) to a chain;
         returns the first ``seq`` given. Call inside ``write``."""
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        from engine.registry.hashing import chain, row_digests
+        from engine.registry.hashing import stage
 
         assert self.writable
-        schema = self.schema(table)
         n = len(next(iter(columns.values()))) if columns else 0
         if n == 0:
             return 0
         last, previous = self.tail(table, round_name)
-        data = dict(columns)
-        data["seq"] = pa.array(range(last + 1, last + 1 + n), pa.int64())
-        if table not in WHOLE:
-            data["round"] = pa.array([round_name] * n, pa.string())
-        arrays = []
-        for f in schema:
-            if f.name == "row_hash":
-                continue
-            value = data.get(f.name)
-            if value is None:
-                arrays.append(pa.nulls(n, f.type))
-            else:
-                arrays.append(pa.array(value, f.type) if not isinstance(value, pa.Array | pa.ChunkedArray)
-                              else pc.cast(value, f.type))  # fmt: skip
-        body = pa.Table.from_arrays(arrays, [f.name for f in schema if f.name != "row_hash"])
-        hashes = chain(row_digests(body), previous)
-        staged = body.append_column("row_hash", hashes)
+        staged = stage(self.schema(table), columns, None if table in WHOLE else round_name, last,
+                       previous)  # fmt: skip
+        return self.append_staged(table, staged, round_name)
+
+    def append_staged(self, table: str, staged: pa.Table, round_name: str | None) -> int:
+        """Append rows already staged (``hashing.stage``) after this chain's tail; returns the
+        first ``seq``. The insert runs in the background (see the class's docstring)."""
+        assert self.writable
+        if staged.num_rows == 0:
+            return 0
+        key = (table, None if table in WHOLE else round_name)
+        last, _ = self.tail(table, round_name)
+        begins = staged.column("seq")[0].as_py()
+        if begins != last + 1:  # pragma: no cover - a bug, never the user's input
+            raise AssertionError(f"{table}: staged from seq {begins}, the chain is at {last}")
         self._settle()
         if self._pool is None:
             self._pool = ThreadPoolExecutor(1, thread_name_prefix="registry-insert")
         self._pending = self._pool.submit(self._insert, table, staged)
-        self._tails[(table, None if table in WHOLE else round_name)] = (
-            last + n, hashes[n - 1].as_py())
+        self._tails[key] = (last + staged.num_rows, staged.column("row_hash")[-1].as_py())
         return last + 1
 
     def _insert(self, table: str, staged: pa.Table) -> None:
