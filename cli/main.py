@@ -24,6 +24,7 @@ from engine.errors import GiamngheoError
 COMMANDS = {
     "classify": "cli.classify:classify_cmd",
     "explain": "cli.explain:explain_cmd",
+    "report": "cli.report:report_group",
     "review": "cli.review:review_group",
     "rules": "cli.rules:rules_group",
     "sample": "cli.sample:sample_cmd",

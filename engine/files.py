@@ -251,15 +251,17 @@ def write_text(path: Path, text: str) -> Path:
 
 
 def write_tables(tables: dict[str, pd.DataFrame], path: Path, *, workbook: bool = False,
-                 paths: dict[str, Path] | None = None) -> list[Path]:  # fmt: skip
-    """Write named tables atomically: as sheets of one workbook, or one file each (all files
-    are complete before any is renamed in place)."""
+                 paths: dict[str, Path] | None = None,
+                 preambles: dict[str, list[list[Any]]] | None = None) -> list[Path]:  # fmt: skip
+    """Write named tables atomically: as sheets of one workbook (``preambles``: rows written
+    above a sheet's header, such as a form's title), or one file each (all files are complete
+    before any is renamed in place)."""
     if workbook:
         if max(len(frame) for frame in tables.values()) > EXCEL_MAX_ROWS:
             raise OutputError("output_too_many_rows", path=path)
 
         def write_xlsx(tmp: Path) -> None:
-            write_workbook(tables, tmp)
+            write_workbook(tables, tmp, preambles)
 
         return _commit([(_staged(path, write_xlsx), path)])
     assert paths is not None
@@ -283,9 +285,10 @@ def _cells(frame: pd.DataFrame) -> Iterator[list[Any]]:
         yield [col[i] for col in columns]
 
 
-def write_workbook(tables: dict[str, pd.DataFrame], path: Path) -> None:
+def write_workbook(tables: dict[str, pd.DataFrame], path: Path,
+                   preambles: dict[str, list[list[Any]]] | None = None) -> None:  # fmt: skip
     """Tables as the sheets of one workbook, streamed (constant memory); text is always text,
-    never a formula."""
+    never a formula. ``preambles``: rows above a sheet's header row."""
     import openpyxl
     from openpyxl.cell import WriteOnlyCell
 
@@ -306,6 +309,8 @@ def write_workbook(tables: dict[str, pd.DataFrame], path: Path) -> None:
     wb.properties.created = FIXED_TIME
     for name, frame in tables.items():
         ws = wb.create_sheet(name)
+        for line in (preambles or {}).get(name, []):
+            ws.append([cell(ws, v) for v in line])
         ws.append([cell(ws, str(c)) for c in frame.columns])
         for row in _cells(frame):
             ws.append([cell(ws, v) for v in row])

@@ -340,6 +340,18 @@ class Decision(_Row):
         "decision_date", "ngày quyết định")
 
 
+class Commune(_Row):
+    """One commune's resident population (the optional ``communes`` table): the denominators
+    of the report forms when the batch is not the whole commune."""
+
+    commune: Annotated[str | None, Col("xã", required="yes")] = _alias("commune", "xã")
+    district: Annotated[str | None, Col("huyện")] = _alias("district", "huyện")
+    households_total: Annotated[int | None, Col("tổng số hộ dân cư", required="yes"),
+                                Field(ge=0)] = _alias("households_total", "tổng số hộ dân cư")
+    persons_total: Annotated[int | None, Col("tổng số nhân khẩu", required="yes"),
+                             Field(ge=0)] = _alias("persons_total", "tổng số nhân khẩu")
+
+
 IndicatorState = Literal["deprived", "ok", "unknown", ""]
 ClassId = Literal["poor", "near_poor", "average", "not_poor", "incomplete", "invalid"]
 

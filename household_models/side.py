@@ -1,5 +1,5 @@
-"""The optional tables beside a survey batch: ``events``, ``support`` and the commune's
-``decisions``. Each is read from a workbook (its sheet by name, else the first sheet), a CSV or a
+"""The optional tables beside a survey batch: ``events``, ``support``, the commune's
+``decisions`` and ``communes`` (the report forms' denominators). Each is read from a workbook (its sheet by name, else the first sheet), a CSV or a
 Parquet file, with the same header rules and value normalisers as the survey; a bad value is a
 row of the errors table (file, sheet, row, column, value, the fix) and that row is not used,
 never dropped silently."""
@@ -14,7 +14,7 @@ import pandas as pd
 
 from engine.errors import SurveyReadError
 from household_models.columns import ColumnSpec, specs_for
-from household_models.models import Decision, Event, Support
+from household_models.models import Commune, Decision, Event, Support
 from household_models.parse import ERROR_COLUMNS, map_headers
 from household_models.readers import (
     SourceTable,
@@ -25,11 +25,13 @@ from household_models.readers import (
 )
 from household_models.vocab import InvalidValue, format_message, match_key, normalise_scalar
 
-MODELS: dict[str, type] = {"events": Event, "support": Support, "decisions": Decision}
+MODELS: dict[str, type] = {"events": Event, "support": Support, "decisions": Decision,
+                           "communes": Commune}
 SHEETS: dict[str, tuple[str, ...]] = {
     "events": ("events", "bien_dong", "biến động"),
     "support": ("support", "ho_tro", "hỗ trợ"),
     "decisions": ("decisions", "quyet_dinh", "quyết định"),
+    "communes": ("communes", "xa", "xã"),
 }
 
 
@@ -89,7 +91,7 @@ def _read(path: Path, name: str, specs: tuple[ColumnSpec, ...]) -> SourceTable:
 
 
 def read_side_table(path: Path, name: str) -> SideTable:
-    """Read the optional table ``name`` (``events``, ``support``, ``decisions``) from ``path``.
+    """Read the optional table ``name`` (``MODELS``) from ``path``.
     A required column absent is a ``SurveyReadError`` naming it; every other problem is an
     error row, and the row it is on is left out of ``rows`` (and listed)."""
     specs = specs_for(MODELS[name])
@@ -106,7 +108,7 @@ def read_side_table(path: Path, name: str) -> SideTable:
     broken = dict(source.bad_rows)
     for i in range(len(frame)):
         row_no = i + source.first_row
-        raw_id = cells["household_id"][i]
+        raw_id = cells["household_id"][i] if "household_id" in cells else None
         hid = "" if raw_id is None else str(raw_id).strip()
         if i in broken:
             table.error(row_no, "", broken[i], hid, "bad_row")

@@ -19,7 +19,7 @@ FLOORS: dict[str, int] = {
     "engine.rulebook": 2, "engine.files": 2,
     "engine.evaluators": 3,
     "engine.loader": 4, "engine.results": 4,
-    "engine.trace": 5, "engine.simulation": 5, "engine.registry": 5, "engine.synthetic": 5, "engine.golden": 5,
+    "engine.trace": 5, "engine.simulation": 5, "engine.registry": 5, "engine.reports": 5, "engine.synthetic": 5, "engine.golden": 5,
     "engine": 5,
     "cli": 6,
 }  # fmt: skip

@@ -21,98 +21,12 @@ import pandas as pd
 import pytest
 
 from tests.helpers import EXAMPLES, ROOT, run
-
-LOW, MID, HIGH = 1_200_000, 2_000_000, 3_000_000
-# household -> round -> (template, income) ; absent from a round when missing
-PLAN: dict[str, dict[str, tuple[str, int]]] = {
-    "T-01": {"2023": ("P", LOW), "2024": ("P", LOW), "2025": ("P", LOW)},
-    "T-02": {"2023": ("P", LOW), "2024": ("P", MID), "2025": ("P", MID)},
-    "T-03": {"2023": ("P", LOW), "2024": ("P", MID), "2025": ("P", LOW)},
-    "T-04": {"2023": ("N", LOW), "2024": ("P", LOW), "2025": ("N", LOW)},
-    "T-05": {"2023": ("N", LOW), "2024": ("N", HIGH)},
-    "T-06": {"2024": ("P", LOW)},
-    "T-07": {"2023": ("P", HIGH), "2024": ("P", HIGH), "2025": ("N", LOW)},
-    "T-08": {"2025": ("P", LOW)},
-    "T-09": {"2023": ("P", LOW)},
-}
-AS_OF = {"2023": "2023-10-15", "2024": "2024-10-15", "2025": "2025-10-15"}
-TEMPLATE = {"P": "HY-001", "N": "HY-002"}
-
-
-def _batch(folder: Path, round_name: str, typed: dict[str, str] | None = None) -> list[Path]:
-    hh = pd.read_csv(EXAMPLES / "households.csv", dtype=str, keep_default_na=False)
-    mem = pd.read_csv(EXAMPLES / "members.csv", dtype=str, keep_default_na=False)
-    hh_rows, mem_rows = [], []
-    for hid, rounds in PLAN.items():
-        if round_name not in rounds:
-            continue
-        template, income = rounds[round_name]
-        row = hh[hh["mã hộ"] == TEMPLATE[template]].iloc[0].copy()
-        row["mã hộ"], row["thu nhập bình quân"] = hid, str(income)
-        row["họ tên chủ hộ"] = f"Chủ hộ {hid}"
-        row["phân loại năm trước"] = (typed or {}).get(hid, "")
-        hh_rows.append(row)
-        for _, m in mem[mem["mã hộ"] == TEMPLATE[template]].iterrows():
-            m = m.copy()
-            m["mã hộ"] = hid
-            mem_rows.append(m)
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = [folder / f"hh-{round_name}.csv", folder / f"mem-{round_name}.csv"]
-    pd.DataFrame(hh_rows).to_csv(paths[0], index=False)
-    pd.DataFrame(mem_rows).to_csv(paths[1], index=False)
-    return paths
-
-
-def _one(reg: Path, sql: str) -> Any:
-    con = duckdb.connect(str(reg), read_only=True)
-    try:
-        return con.execute(sql).fetchall()[0][0]
-    finally:
-        con.close()
-
-
-def _table(path: Path, rows: list[dict[str, Any]]) -> Path:
-    pd.DataFrame(rows).to_csv(path, index=False)
-    return path
-
-
-def _record(reg: Path, folder: Path, round_name: str, *extra: str,
-            typed: dict[str, str] | None = None) -> tuple[int, str]:  # fmt: skip
-    paths = _batch(folder, round_name, typed)
-    return run("review", "record", *map(str, paths), "--registry", str(reg), "--round",
-               round_name, "--as-of", AS_OF[round_name], "--verify", "0", *extra)  # fmt: skip
+from tests.rounds import AS_OF, batch, one, record, table, three_rounds
 
 
 @pytest.fixture(scope="module")
 def registry(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """Three rounds recorded and closed, with events, a decision and delivered support."""
-    folder = tmp_path_factory.mktemp("registry")
-    reg = folder / "hungyen.duckdb"
-    code, out = _record(reg, folder, "2023", typed={"T-09": "poor"})
-    assert code == 0, out
-    assert run("review", "close", "--registry", str(reg), "--round", "2023")[0] == 0
-    code, out2024 = _record(reg, folder, "2024", "-o", str(folder / "res-2024.xlsx"),
-                            typed={"T-01": "near_poor"})  # fmt: skip
-    assert code == 0, out2024
-    assert run("review", "close", "--registry", str(reg), "--round", "2024")[0] == 0
-    events = _table(folder / "events.csv", [
-        {"household_id": "T-05", "kind": "chuyển đi", "on_date": "2025-03-01"},
-        {"household_id": "T-08", "kind": "moved_in", "on_date": "2025-02-01"}])  # fmt: skip
-    decisions = _table(folder / "decisions.csv", [
-        {"mã hộ": "T-01", "phân loại được công nhận": "hộ cận nghèo",
-         "số quyết định": "12/QĐ-UBND", "ngày quyết định": "20/12/2025"}])  # fmt: skip
-    code, out = _record(reg, folder, "2025", "--events", str(events), "--decisions",
-                        str(decisions))  # fmt: skip
-    assert code == 0, out
-    support = _table(folder / "support.csv", [
-        {"household_id": "T-03", "member_no": "", "action_id": "credit.vbsp_poor",
-         "delivered_on": "2026-01-10", "amount_vnd": "50.000.000", "programme": "NHCSXH",
-         "decision_no": "5/QĐ"},
-        {"household_id": "T-03", "member_no": "3", "action_id": "education.tuition_support",
-         "delivered_on": "2026-02-01", "amount_vnd": "", "programme": "", "decision_no": ""}])  # fmt: skip
-    code, out = run("review", "support", "--registry", str(reg), "--round", "2025", str(support))
-    assert code == 0, out
-    return {"reg": reg, "folder": folder, "out2024": out2024}
+    return three_rounds(tmp_path_factory.mktemp("registry"))
 
 
 def _flows(reg: Path, round_name: str) -> dict[str, Any]:
@@ -215,7 +129,7 @@ def test_support_is_in_the_history(registry: dict[str, Any]) -> None:
 def test_bad_support_rows_are_refused_whole(registry: dict[str, Any], tmp_path: Path) -> None:
     reg = tmp_path / "r.duckdb"
     shutil.copy(registry["reg"], reg)
-    bad = _table(tmp_path / "bad.csv", [
+    bad = table(tmp_path / "bad.csv", [
         {"household_id": "T-03", "action_id": "no.such_action", "delivered_on": "2026-01-10"},
         {"household_id": "XX-1", "action_id": "credit.vbsp_poor", "delivered_on": "2026-01-10"},
         {"household_id": "T-03", "member_no": "9", "action_id": "credit.vbsp_poor",
@@ -225,7 +139,7 @@ def test_bad_support_rows_are_refused_whole(registry: dict[str, Any], tmp_path: 
     assert code == 2
     for text in ("no.such_action", "XX-1", "member no. 9", "32/13/2026", "row 2", "row 5"):
         assert text in out.replace("dòng/row", "row"), text
-    assert _one(reg, "SELECT count(*) FROM support") == 2
+    assert one(reg, "SELECT count(*) FROM support") == 2
 
 
 def _json(out: str) -> str:
@@ -239,7 +153,7 @@ def test_explain_from_the_registry_survives_new_rules_and_lost_files(tmp_path: P
     rules = tmp_path / "rules"
     shutil.copytree(ROOT / "rules", rules, ignore=shutil.ignore_patterns("__pycache__"))
     reg = tmp_path / "r.duckdb"
-    paths = _batch(tmp_path / "survey", "2024")
+    paths = batch(tmp_path / "survey", "2024")
     code, out = run("review", "record", *map(str, paths), "--registry", str(reg), "--round",
                     "2024", "--as-of", AS_OF["2024"], "--verify", "0", "--rules", str(rules))  # fmt: skip
     assert code == 0, out
@@ -300,9 +214,9 @@ def test_procedure_errors(registry: dict[str, Any], tmp_path: Path) -> None:
     reg = tmp_path / "r.duckdb"
     shutil.copy(registry["reg"], reg)
     folder = tmp_path / "b"
-    code, out = _record(reg, folder, "2024")  # closed
+    code, out = record(reg, folder, "2024")  # closed
     assert code == 2 and "round 2024 is closed" in out
-    paths = _batch(folder, "2025")
+    paths = batch(folder, "2025")
     code, out = run("review", "record", *map(str, paths), "--registry", str(reg), "--round",
                     "2026", "--as-of", "2025-01-01", "--verify", "0")  # fmt: skip
     assert code == 2 and "must be dated after round" in out
@@ -354,7 +268,7 @@ def test_a_crash_inside_record_leaves_the_registry_as_it_was(
 
     reg = tmp_path / "r.duckdb"
     shutil.copy(registry["reg"], reg)
-    counts = {t: _one(reg, f"SELECT count(*) FROM {t}") for t in ("assessments", "households",
+    counts = {t: one(reg, f"SELECT count(*) FROM {t}") for t in ("assessments", "households",
                                                                 "members", "blobs")}
 
     def crash(*_a: Any, **_k: Any) -> dict[str, Any]:
@@ -362,7 +276,7 @@ def test_a_crash_inside_record_leaves_the_registry_as_it_was(
 
     monkeypatch.setattr(record_module, "personal_columns", crash)
     folder = tmp_path / "b"
-    paths = _batch(folder, "2025")
+    paths = batch(folder, "2025")
     with pytest.raises(RuntimeError):
         from click.testing import CliRunner
 
@@ -372,7 +286,7 @@ def test_a_crash_inside_record_leaves_the_registry_as_it_was(
                                            str(reg), "--round", "2025", "--as-of", "2025-10-15",
                                            "--verify", "0"], catch_exceptions=False)  # fmt: skip
         del result
-    assert {t: _one(reg, f"SELECT count(*) FROM {t}") for t in counts} == counts
+    assert {t: one(reg, f"SELECT count(*) FROM {t}") for t in counts} == counts
     assert run("review", "verify", "--registry", str(reg))[0] == 0
 
 
@@ -419,16 +333,16 @@ def test_flows_for_people_as_text_and_workbook(registry: dict[str, Any], tmp_pat
 def test_a_bad_decisions_table_records_nothing(registry: dict[str, Any], tmp_path: Path) -> None:
     reg = tmp_path / "r.duckdb"
     shutil.copy(registry["reg"], reg)
-    before = _one(reg, "SELECT count(*) FROM assessments")
-    decisions = _table(tmp_path / "d.csv", [
+    before = one(reg, "SELECT count(*) FROM assessments")
+    decisions = table(tmp_path / "d.csv", [
         {"mã hộ": "T-01", "phân loại được công nhận": "giàu"},
         {"mã hộ": "T-99", "phân loại được công nhận": "poor"}])  # fmt: skip
-    code, out = _record(reg, tmp_path / "b", "2025", "--decisions", str(decisions))
+    code, out = record(reg, tmp_path / "b", "2025", "--decisions", str(decisions))
     assert code == 2 and "bad rows (1)" in out and "giàu" in out, out
-    decisions = _table(tmp_path / "d.csv", [{"mã hộ": "T-99", "phân loại được công nhận": "poor"}])
-    code, out = _record(reg, tmp_path / "b", "2025", "--decisions", str(decisions))
+    decisions = table(tmp_path / "d.csv", [{"mã hộ": "T-99", "phân loại được công nhận": "poor"}])
+    code, out = record(reg, tmp_path / "b", "2025", "--decisions", str(decisions))
     assert code == 2 and "T-99" in out and "not in review round 2025" in out, out
-    assert _one(reg, "SELECT count(*) FROM assessments") == before
+    assert one(reg, "SELECT count(*) FROM assessments") == before
 
 
 def test_every_example_household_explains_from_the_registry_as_from_the_file(
@@ -461,13 +375,13 @@ def test_a_repeated_household_id_is_recorded_not_lost(registry: dict[str, Any],
                                                       tmp_path: Path) -> None:  # fmt: skip
     reg = tmp_path / "r.duckdb"
     shutil.copy(registry["reg"], reg)
-    hh, mem = _batch(tmp_path / "b", "2025")
+    hh, mem = batch(tmp_path / "b", "2025")
     frame = pd.read_csv(hh, dtype=str, keep_default_na=False)
     pd.concat([frame, frame[frame["mã hộ"] == "T-03"]]).to_csv(hh, index=False)
     code, out = run("review", "record", str(hh), str(mem), "--registry", str(reg), "--round",
                     "2025", "--as-of", AS_OF["2025"], "--verify", "0")  # fmt: skip
     assert code == 0, out
-    rows = _one(reg, "SELECT count(*) FROM assessments WHERE round = '2025' AND household_id = "
+    rows = one(reg, "SELECT count(*) FROM assessments WHERE round = '2025' AND household_id = "
                 "'T-03'")  # fmt: skip
     assert rows == 3  # the first recording's, then both rows of this one (each invalid)
     assert run("review", "verify", "--registry", str(reg))[0] == 0
@@ -489,7 +403,7 @@ def test_inputs_staged_beside_the_classification_are_the_rows_staged_after_it(
     process staged them while the batch was classified or ``record`` staged them itself."""
     from engine.registry import early
 
-    paths = _batch(tmp_path / "b", "2025")
+    paths = batch(tmp_path / "b", "2025")
     collected: list[bool] = []
     real_collect = early.EarlyInputs.collect
 
@@ -516,3 +430,24 @@ def test_inputs_staged_beside_the_classification_are_the_rows_staged_after_it(
     assert collected == [True]  # the first recording used the forked process's rows
     assert found["forked"] == found["here"]
     assert len(found["here"]["members"]) > 0
+
+
+def test_the_query_commands_load_no_dataframe_library(registry: dict[str, Any]) -> None:
+    """``review history`` and ``review flows`` answer without loading pandas or Arrow (about
+    a second of start-up that a query does not need: benchmarks/bench_registry.py times
+    them)."""
+    import subprocess
+    import sys
+
+    reg = str(registry["reg"])
+    script = (
+        "import sys\nfrom cli.main import main\n"
+        "for args in (['review', 'history', '--registry', sys.argv[1], '--household', 'T-03'],"
+        " ['review', 'flows', '--registry', sys.argv[1], '--round', '2025']):\n"
+        "    main(args, standalone_mode=False)\n"
+        "loaded = sorted(m for m in ('pandas', 'pyarrow', 'pydantic', 'rich') if m in sys.modules)\n"
+        "print('LOADED', loaded)\n")  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", script, reg], capture_output=True, text=True,
+                          cwd=ROOT, check=True)  # fmt: skip
+    assert "re_poor" in done.stdout  # both answered
+    assert "LOADED []" in done.stdout, done.stdout[-500:]

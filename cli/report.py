@@ -1,0 +1,112 @@
+"""``giamngheo report``: the review's report forms, from a survey batch or a registry round."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from cli.console import say, word
+from cli.options import as_of_option, lang_option, rulebook, rules_option
+
+if TYPE_CHECKING:
+    from engine.reports.population import Population
+
+
+@click.group("report")
+def report_group() -> None:
+    """The review's report forms.
+
+    \b
+    Examples:
+      giamngheo report forms --registry hungyen.duckdb --round 2025 -o bao-cao-ra-soat-2025.xlsx
+      giamngheo report forms survey.xlsx --as-of 2025-10-15 -o bao-cao.xlsx
+    """
+
+
+@report_group.command("forms")
+@click.argument("inputs", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--registry", "registry_path", type=click.Path(path_type=Path, dir_okay=False),
+              default=None, help="the registry file: the forms of a recorded round, flows "
+              "included")  # fmt: skip
+@click.option("--round", "round_name", default=None, help="the review round (with --registry)")
+@as_of_option(required=False)
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
+              help="the workbook to write (.xlsx): one sheet per form, then the checks")
+@click.option("--communes", "communes_path", type=click.Path(path_type=Path, dir_okay=False),
+              default=None, help="resident households and persons per commune: the forms' "
+              "denominators when the batch is not the whole commune (.xlsx, .csv, .parquet)")  # fmt: skip
+@click.option("--without-names", is_flag=True, help="leave names and id numbers out of the "
+              "detailed lists")  # fmt: skip
+@lang_option("language of the forms")
+@rules_option()
+def forms_cmd(inputs: tuple[Path, ...], registry_path: Path | None, round_name: str | None,
+              as_of: dt.date | None, output: Path, communes_path: Path | None,
+              without_names: bool, lang: str, rules_dir: Path | None) -> None:  # fmt: skip
+    """Write the review's report forms: results, flows, deprivations, target groups,
+    ethnicity, causes, children, results by the standard, the detailed lists, and a checks
+    sheet of every identity the forms satisfy."""
+    from engine.errors import CheckFailed
+    from engine.files import check_target
+    from engine.reports.lists import build
+    from engine.reports.workbook import communes_frame, write_forms
+
+    if output.suffix.lower() != ".xlsx":
+        raise click.UsageError("-o must name a workbook (.xlsx)")
+    if registry_path is not None:
+        if inputs or as_of is not None:
+            raise click.UsageError("give either --registry with --round, or a survey batch "
+                                   "with --as-of, not both")  # fmt: skip
+        if round_name is None:
+            raise click.UsageError("--registry needs --round")
+        check_target(output, [registry_path])
+        pop, flows = _from_registry(registry_path, round_name, not without_names)
+    else:
+        if not inputs or as_of is None:
+            raise click.UsageError("give a survey batch and --as-of, or --registry and --round")
+        check_target(output, list(inputs))
+        pop, flows = _from_batch(list(inputs), as_of, rules_dir, not without_names), None
+    if communes_path is not None:
+        pop.communes = communes_frame(communes_path)
+    forms = build(pop, lang, flows)
+    written = write_forms(forms, pop, output, lang)
+    checks = forms[-1].table
+    failed = int((checks["holds"] != word_holds(lang)).sum())
+    say(word("report_forms", forms=len(forms) - 1, checks=len(checks), failed=failed))
+    say(word("written", path=written))
+    if failed:
+        raise CheckFailed("report_check_failed", count=failed, path=written)
+
+
+def word_holds(lang: str) -> str:
+    from engine.reports.tables import label
+
+    return label("holds", lang)
+
+
+def _from_batch(inputs: list[Path], as_of: dt.date, rules_dir: Path | None,
+                names: bool) -> Population:  # fmt: skip
+    from engine.reports.population import from_batch
+    from engine.results.classify import classify
+    from household_models import parse_batch, read_survey
+
+    book = rulebook(rules_dir, as_of)
+    batch = parse_batch(read_survey(inputs))
+    return from_batch(batch, classify(batch, book, as_of), as_of, names=names)
+
+
+def _from_registry(path: Path, round_name: str,
+                   names: bool) -> tuple[Population, dict[str, Any]]:  # fmt: skip
+    from engine.registry import history
+    from engine.registry.store import open_registry
+    from engine.reports.population import from_registry
+
+    reg = open_registry(path)
+    try:
+        pop = from_registry(reg, round_name, names=names)
+        flows = history.flows(reg, round_name)
+    finally:
+        reg.close()
+    return pop, flows
