@@ -266,8 +266,7 @@ def record(reg: Registry, plan: Plan, batch: ParsedBatch, result: BatchResult, b
             reg.append("households", hh, plan.name)
             reg.append("members", members, plan.name)
         reg.append("personal", personal_columns(batch, first), plan.name)
-        seq_of = {h: first + i for i, h in enumerate(ids)}
-        reg.append("recommendations", recommendation_columns(result, seq_of), plan.name)
+        reg.append("recommendations", recommendation_columns(result, ids, first), plan.name)
         errors = error_columns(result.errors)
         if errors:
             errors["recording"] = [recording] * len(errors["code"])

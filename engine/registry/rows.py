@@ -148,20 +148,29 @@ def decision_columns(batch: ParsedBatch, result: BatchResult) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def recommendation_columns(result: BatchResult, seq_of: dict[str, int]) -> dict[str, Any]:
-    """The recommendations table of the results, each row pointing to its assessment."""
+def _assessments(ids: list[str], hids: pd.Series, first: int) -> np.ndarray:
+    """The assessment of each recommendation's household (of a repeated id, its last row)."""
+    positions = pd.Series(np.arange(len(ids)), index=pd.Index(ids, dtype=object))
+    positions = positions[~positions.index.duplicated(keep="last")]
+    at = positions.index.get_indexer(pd.Index(hids, dtype=object))
+    return positions.to_numpy()[at] + first
+
+
+def recommendation_columns(result: BatchResult, ids: list[str], first: int) -> dict[str, Any]:
+    """The recommendations table of the results, each row pointing to its assessment (the
+    batch's households ``ids`` are assessments ``first``, ``first`` + 1, …)."""
     rec = result.recommendations
     if rec.empty:
         return {}
-    ids = rec["household_id"].astype(str)
+    hids = rec["household_id"].astype(str)
 
     def number(name: str) -> pa.Array:
         v = pd.to_numeric(rec[name], errors="coerce")
         return pa.array(v.to_numpy(dtype=np.float64), pa.float64(), mask=v.isna().to_numpy())
 
     return {
-        "assessment": pa.array(ids.map(seq_of).to_numpy(dtype=np.int64), pa.int64()),
-        "household_id": ids.tolist(), "action_id": rec["action_id"].astype(str).tolist(),
+        "assessment": pa.array(_assessments(ids, hids, first), pa.int64()),
+        "household_id": hids.tolist(), "action_id": rec["action_id"].astype(str).tolist(),
         "member_no": number("member_no"),
         "department_code": rec["department_code"].astype(str).tolist(),
         "amount_vnd": number("amount_vnd"), "first_year_vnd": number("first_year_vnd"),

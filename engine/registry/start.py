@@ -15,6 +15,11 @@ from engine.registry.history import LISTED, RoundInfo, current
 from engine.registry.store import Registry
 
 ABOVE = ("average", "not_poor")
+# Every flow code of a household present in the round, two a row for poor and near-poor.
+FLOWS = ("poor_continuing", "near_poor_continuing", "poor_to_near_poor", "near_poor_to_poor",
+         "poor_escaped", "near_poor_escaped", "poor_unresolved", "near_poor_unresolved",
+         "entered_poor", "entered_near_poor", "re_poor", "re_near_poor", "new_poor",
+         "new_near_poor", "entered", "not_listed")  # fmt: skip
 
 
 @dataclass
@@ -70,23 +75,25 @@ def start_of_round(reg: Registry, ids: list[str], as_of: dt.date,
 
 def flow_codes(recognised: np.ndarray, start: Start, first_round: bool,
                typed_previous: np.ndarray, entered: np.ndarray) -> np.ndarray:  # fmt: skip
-    """The flow code of each household of a round (see the module's docstring)."""
-    c = recognised.astype(str)
+    """The flow code of each household of a round (see the module's docstring), chosen by
+    position in ``FLOWS`` (one small table, no text built per household)."""
+    n = len(recognised)
     if first_round:
-        p = np.array(["" if v is None else str(v) for v in typed_previous.tolist()], dtype=object)
-        present = p != ""
-        moved_in = np.zeros(len(c), dtype=bool)
+        previous = typed_previous
+        present = pd.notna(pd.Series(previous, dtype=object)).to_numpy() & (previous != "")
+        moved_in = np.zeros(n, dtype=bool)
     else:
-        p = np.where(start.in_previous, start.previous, "").astype(str).astype(object)
+        previous = start.previous
         present = start.in_previous.astype(bool)
         moved_in = ~present & entered.astype(bool)
-    p_listed, c_listed = np.isin(p, LISTED) & present, np.isin(c, LISTED)
-    p_o, c_o = p.astype(object), c.astype(object)
-    codes: np.ndarray = np.select(
-        [p_listed & (c == p.astype(str)), p_listed & c_listed, p_listed & np.isin(c, ABOVE),
-         p_listed, c_listed & moved_in, c_listed & start.ever_listed.astype(bool), c_listed,
-         moved_in],
-        [p_o + "_continuing", p_o + "_to_" + c_o, p_o + "_escaped", p_o + "_unresolved",
-         "entered_" + c_o, "re_" + c_o, "new_" + c_o, "entered"],
-        "not_listed")  # fmt: skip
-    return codes.astype(object)
+    lists = pd.Index(LISTED)
+    p = np.where(present, lists.get_indexer(pd.Index(previous, dtype=object)), -1)
+    c = lists.get_indexer(pd.Index(recognised, dtype=object))  # 0 poor, 1 near-poor, -1 off
+    above = pd.Index(ABOVE).get_indexer(pd.Index(recognised, dtype=object)) >= 0
+    p_listed, c_listed = p >= 0, c >= 0
+    position = np.select(
+        [p_listed & (c == p), p_listed & c_listed, p_listed & above, p_listed,
+         c_listed & moved_in, c_listed & start.ever_listed.astype(bool), c_listed, moved_in],
+        [0 + p, 2 + p, 4 + p, 6 + p, 8 + c, 10 + c, 12 + c, np.full(n, 14)], 15)  # fmt: skip
+    codes: np.ndarray = np.asarray(FLOWS, dtype=object)[position]
+    return codes
