@@ -157,3 +157,32 @@ def test_without_names_and_bad_input(tmp_path: Path) -> None:
     code, text = run("report", "forms", str(tmp_path / "s.xlsx"), "--as-of", "2025-10-15", "-o",
                      str(tmp_path / "s.xlsx"))  # fmt: skip
     assert code == 2
+
+
+def test_ethnicity_splits_the_lists_when_given(tmp_path: Path) -> None:
+    hh = pd.read_csv(EXAMPLES / "households.csv", dtype=str, keep_default_na=False)
+    mem = pd.read_csv(EXAMPLES / "members.csv", dtype=str, keep_default_na=False)
+    # the head of HY-001 (member 1, no relationship column) is Tày, everyone else Kinh
+    mem["dân tộc"] = ["Tày" if (h, n) == ("HY-001", "1") else "Kinh"
+                      for h, n in zip(mem["mã hộ"], mem["stt"], strict=True)]  # fmt: skip
+    paths = [tmp_path / "hh.csv", tmp_path / "mem.csv"]
+    hh.to_csv(paths[0], index=False)
+    mem.to_csv(paths[1], index=False)
+    out = tmp_path / "f.xlsx"
+    code, text = run("report", "forms", *map(str, paths), "--as-of", "2025-10-15", "-o", str(out))
+    assert code == 0, text
+    sheets = _sheets(out)
+    code, _ = run("classify", *map(str, paths), "--as-of", "2025-10-15", "-o",
+                  str(tmp_path / "c.csv"))  # fmt: skip
+    classes = pd.read_csv(tmp_path / "c.csv").set_index("mã hộ")["class"]
+    assert classes["HY-001"] == "poor"
+    poor = int((classes == "poor").sum())
+    f9 = sheets["09 Dân tộc"]
+    # poor: total (1), Kinh (2), minorities (3), Tày (4), not given (5)
+    assert [int(_total(f9, k)) for k in range(1, 6)] == [poor, poor - 1, 1, 1, 0]
+    assert "Tày" in _column(f9, 4)
+    f8 = sheets["08 Nhóm đối tượng"]
+    assert int(_total(f8, 2, "Hộ")) == 1
+    f12 = sheets["12 Kết quả HN"]
+    assert [int(_total(f12, k)) for k in (9, 10, 11)] == [poor, poor - 1, 1]
+    assert (sheets["checks"]["holds"] == "đúng").all()

@@ -8,6 +8,7 @@ delivered support) are marked likewise, with the reason."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -210,56 +211,55 @@ def form_08(pop: Population, lang: str) -> Form:
     return form
 
 
+def _lists_form(pop: Population, lang: str, key: str,
+                parts: Callable[[np.ndarray], list[tuple[str, Any, str | None]]]) -> Form:
+    """A form of numbered columns, the poor list's then the near-poor list's: ``parts(on)``
+    gives a list's columns (title, values per household, the reason if not available)."""
+    columns: list[Column] = []
+    for name in ("poor", "near_poor"):
+        on = (pop.households["class"] == name).to_numpy()
+        for title, values, missing in parts(on):
+            columns.append(Column(len(columns) + 1, f"{label(name, lang)}: {title}", values,
+                                  missing=missing))  # fmt: skip
+    table = area_rows(pop.households, columns, lang)
+    sheet, title = _title(key, lang)
+    form = Form(key, sheet, title, table)
+    form.checks.append(sums_check(key, table, _counts(table, columns)))
+    return form
+
+
 def form_09(pop: Population, lang: str) -> Form:
     """By ethnicity of the head: Kinh, all minorities, one column per group present."""
     hh = pop.households
-    sheet, title = _title("09", lang)
-    columns: list[Column] = []
     if "ethnicity" not in pop.given:
-        for offset, name in ((0, "poor"), (1, "near_poor")):
-            columns.append(Column(offset + 1, label(name, lang), missing="ethnicity"))
-        return Form("09", sheet, title, area_rows(hh, columns, lang), [reason("ethnicity", lang)])
+        form = _lists_form(pop, lang, "09", lambda on: [(label("total", lang), on, "ethnicity")])
+        form.notes.append(reason("ethnicity", lang))
+        return form
     from household_models.vocab import match_key
 
-    names = hh["head_ethnicity"].map(lambda v: None if v is None or v != v else str(v).strip())
-    keys = names.map(lambda v: None if v is None else match_key(v))
+    names = hh["head_ethnicity"].map(lambda v: None if pd.isna(v) else str(v).strip())
+    keys = names.map(lambda v: None if pd.isna(v) else match_key(v))
     groups = sorted({k for k in keys.dropna().unique() if k != "kinh"})
     shown = {k: names[keys == k].iloc[0] for k in groups}
-    number = 1
-    for name in ("poor", "near_poor"):
-        on = (hh["class"] == name).to_numpy()
-        for title_part, mask in ([(label("total", lang), on),
-                                  ("Kinh", on & (keys == "kinh").to_numpy()),
-                                  (label("minorities", lang),
-                                   on & keys.notna().to_numpy() & (keys != "kinh").to_numpy())]
-                                 + [(shown[g], on & (keys == g).to_numpy()) for g in groups]
-                                 + [(label("unknown_ethnicity", lang), on & keys.isna().to_numpy())]):
-            columns.append(Column(number, f"{label(name, lang)}: {title_part}", mask))
-            number += 1
-    table = area_rows(hh, columns, lang)
-    form = Form("09", sheet, title, table)
-    form.checks.append(sums_check("09", table, _counts(table, columns)))
-    return form
+    kinh, known = (keys == "kinh").to_numpy(), keys.notna().to_numpy()
+
+    def parts(on: np.ndarray) -> list[tuple[str, Any, str | None]]:
+        return [(label("total", lang), on, None), ("Kinh", on & kinh, None),
+                (label("minorities", lang), on & known & ~kinh, None),
+                *((shown[g], on & (keys == g).to_numpy(), None) for g in groups),
+                (label("unknown_ethnicity", lang), on & ~known, None)]  # fmt: skip
+
+    return _lists_form(pop, lang, "09", parts)
 
 
 def form_10(pop: Population, lang: str) -> Form:
     """By cause of poverty (a household may give several), poor then near-poor."""
-    hh = pop.households
-    sheet, title = _title("10", lang)
-    codes = list(FIELD_SPECS["household"]["causes"].codes)
-    columns: list[Column] = []
-    number = 1
-    for name in ("poor", "near_poor"):
-        on = (hh["class"] == name).to_numpy()
-        for code in codes:
-            has = hh["causes"].str.contains(rf"(?:^|;){code}(?:;|$)").to_numpy() & on
-            columns.append(Column(number, f"{label(name, lang)}: {code_label('causes', code, lang)}",
-                                  has, missing=None if "causes" in pop.given else "causes"))
-            number += 1
-    table = area_rows(hh, columns, lang)
-    form = Form("10", sheet, title, table)
-    form.checks.append(sums_check("10", table, _counts(table, columns)))
-    return form
+    causes = pop.households["causes"]
+    given = None if "causes" in pop.given else "causes"
+    has = {code: causes.str.contains(rf"(?:^|;){code}(?:;|$)").to_numpy()
+           for code in FIELD_SPECS["household"]["causes"].codes}  # fmt: skip
+    return _lists_form(pop, lang, "10", lambda on: [
+        (code_label("causes", code, lang), on & mask, given) for code, mask in has.items()])
 
 
 def form_11(pop: Population, lang: str) -> Form:
@@ -272,18 +272,9 @@ def form_11(pop: Population, lang: str) -> Form:
     uninsured = child & (m["health_insurance"].astype(object) == False).to_numpy()  # noqa: E712
     facts = [child, uninsured, m["malnourished_child"].to_numpy(dtype=bool),
              m["out_of_school_child"].to_numpy(dtype=bool)]
-    columns: list[Column] = []
-    for offset, name in ((0, "poor"), (4, "near_poor")):
-        on = (hh["class"] == name).to_numpy()
-        for k, fact in enumerate(facts):
-            per_household = np.bincount(pos[fact], minlength=len(hh)) * on
-            columns.append(Column(offset + k + 1, f"{label(name, lang)}: {groups[k]}",
-                                  per_household))  # fmt: skip
-    table = area_rows(hh, columns, lang)
-    sheet, title = _title("11", lang)
-    form = Form("11", sheet, title, table)
-    form.checks.append(sums_check("11", table, _counts(table, columns)))
-    return form
+    per_household = [np.bincount(pos[fact], minlength=len(hh)) for fact in facts]
+    return _lists_form(pop, lang, "11", lambda on: [
+        (groups[k], counts * on, None) for k, counts in enumerate(per_household)])
 
 
 def form_results(pop: Population, lang: str, key: str) -> Form:
@@ -327,9 +318,14 @@ def form_results(pop: Population, lang: str, key: str) -> Form:
     form.checks += [sums_check(key, table, _counts(table, columns)),
                     _rates_check(key, table, columns)]  # fmt: skip
     h = {c.number: header(c) for c in columns}
-    if given:
-        ok = bool((table[h[1]] == table[h[2]] + table[h[3]]).all()
-                  and (table[h[9]] == table[h[10]] + table[h[11]]).all())
+    if given:  # households whose head's ethnicity is not given are in (1) and (9) only
+        unknown = hh["kinh"].isna().to_numpy()
+        gaps = area_rows(hh, [Column(1, "", unknown), Column(2, "", unknown & on)], lang)
+        ok = bool((table[h[1]] == table[h[2]] + table[h[3]] + gaps[header(Column(1, ""))]).all()
+                  and (table[h[9]] == table[h[10]] + table[h[11]]
+                       + gaps[header(Column(2, ""))]).all())  # fmt: skip
         form.checks.append({"form": key, "identity": "ethnicity_adds_up", "rows": len(table),
-                            "holds": ok, "detail": "(1)=(2)+(3), (9)=(10)+(11)"})  # fmt: skip
+                            "holds": ok, "detail": int(unknown.sum())})  # fmt: skip
+        if unknown.any():
+            form.notes.append(f"{label('unknown_ethnicity', lang)}: {int(unknown.sum())}")
     return form
