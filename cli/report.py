@@ -110,3 +110,51 @@ def _from_registry(path: Path, round_name: str,
     finally:
         reg.close()
     return pop, flows
+
+
+@report_group.command("plan")
+@click.option("--registry", "registry_path", required=True,
+              type=click.Path(path_type=Path, dir_okay=False), help="the registry file")
+@click.option("--round", "round_name", default=None,
+              help="the round whose service indicators to show (default: the latest)")
+@click.option("--format", "fmt", type=click.Choice(["json", "xlsx", "html"]), default=None,
+              help="json, xlsx or html (default: from the suffix of -o; json without -o)")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="the file to write (.xlsx, .html or .json); without it, JSON on the screen")
+@lang_option("language of the report")
+@rules_option()
+def plan_cmd(registry_path: Path, round_name: str | None, fmt: str | None, output: Path | None,
+             lang: str, rules_dir: Path | None) -> None:  # fmt: skip
+    """Where each former district stands against the plan, round by round (households, poor
+    households, rate; gap; on track; the year's flows), and the plan's service indicators
+    the survey measures. A planning aid, not a decision."""
+    import json
+
+    from engine.files import check_target, write_text
+    from engine.registry.store import open_registry
+    from engine.reports.plan import plan_data
+    from engine.reports.plan_report import write_plan_html, write_plan_workbook
+
+    suffix = output.suffix.lower().lstrip(".") if output is not None else "json"
+    fmt = fmt or {"xlsx": "xlsx", "html": "html", "htm": "html"}.get(suffix, "json")
+    if fmt in ("xlsx", "html") and output is None:
+        raise click.UsageError(f"--format {fmt} needs -o FILE.{fmt}")
+    if output is not None:
+        check_target(output, [registry_path])
+    reg = open_registry(registry_path)
+    try:
+        data = plan_data(reg, registry_path.name, round_name, rules_dir)
+    finally:
+        reg.close()
+    if fmt == "json" and output is None:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+        return
+    assert output is not None
+    if fmt == "xlsx":
+        written = write_plan_workbook(data, output, lang)
+    elif fmt == "html":
+        written = write_plan_html(data, output, lang)
+    else:
+        written = write_text(output, json.dumps(data, ensure_ascii=False, indent=2,
+                                                default=str) + "\n")  # fmt: skip
+    say(word("written", path=written))

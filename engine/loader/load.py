@@ -35,9 +35,17 @@ from household_models.schema import DOMAIN_CODES
 DEFAULT_RULES_DIR = Path(__file__).resolve().parent.parent.parent / "rules"
 
 
+# Folders of rules/ that hold data the rulebook does not decide with (the plan's monitoring
+# targets): they are not part of the rulebook's version.
+NOT_RULES = ("plan",)
+
+
 def hash_tree(root: Path) -> str:
+    """The rulebook's version: a hash of every YAML file it decides with."""
     digest = hashlib.sha256()
     for path in sorted(root.rglob("*.yaml")):
+        if path.relative_to(root).parts[0] in NOT_RULES:
+            continue
         digest.update(str(path.relative_to(root)).encode())
         digest.update(b"\0")
         digest.update(path.read_bytes())

@@ -103,7 +103,7 @@ def from_batch(batch: ParsedBatch, result: BatchResult, as_of: dt.date, *,
     members = pd.DataFrame({"position": owner,
                             "household_id": hh["household_id"].to_numpy()[owner]})  # fmt: skip
     for name in ("member_no", "name", "sex", "age", "birth_date", "ethnicity", "relationship",
-                 "health_insurance", "meritorious", "id_number"):  # fmt: skip
+                 "health_insurance", "meritorious", "education", "id_number"):  # fmt: skip
         values = _series(batch, "member", name)
         members[name] = values.to_numpy() if values is not None else None
         if _given(values):

@@ -39,7 +39,7 @@ def _num(value: Any, lang: str, signed: bool = False) -> str:
     return format_number(value, lang, signed=signed, decimals=2)
 
 
-def _table(header: list[str], rows: list[list[Any]], lang: str,
+def html_table(header: list[str], rows: list[list[Any]], lang: str,
            signed: set[int] | None = None) -> str:  # fmt: skip
     """A plain table; numbers formatted the Vietnamese way; columns in ``signed`` show the sign
     and a colour (red for more, green for fewer)."""
@@ -175,7 +175,7 @@ def render_report_html(sim: Simulation, lang: str = "vi") -> str:
         rows.append([f"{s.label[lang]} ({sid})", s.description[lang], "; ".join(changes),
                      sim.scenarios[sid].resolved.rulebook_version])  # fmt: skip
     parts += [f"<h2>{_esc(w['scenarios'])}</h2>",
-              _table([w["scenario"], "", w["changes"], w["rulebook"]], rows, lang)]
+              html_table([w["scenario"], "", w["changes"], w["rulebook"]], rows, lang)]
 
     # Summary per scenario.
     base_counts = sim.baseline.class_counts
@@ -190,7 +190,7 @@ def render_report_html(sim: Simulation, lang: str = "vi") -> str:
                      counts["near_poor"] - base_counts["near_poor"],
                      int(mine["cost_difference_vnd"].sum()), _loan_change(mine, w, lang)])  # fmt: skip
     parts += [f"<h2>{_esc(w['summary'])}</h2>",
-              _table([w["scenario"], w["movers_count"], f"{w['poor']}: {w['baseline']}",
+              html_table([w["scenario"], w["movers_count"], f"{w['poor']}: {w['baseline']}",
                       f"{w['poor']}: {w['scenario']}", w["difference"],
                       f"{w['near_poor']}: {w['baseline']}", f"{w['near_poor']}: {w['scenario']}",
                       w["difference"], w["cost_change"], w["loan_change"]], rows, lang,
@@ -246,7 +246,7 @@ def render_report_html(sim: Simulation, lang: str = "vi") -> str:
                  x["cost_difference_vnd"]]
                 for x in _records(costs) if x["recommendations"] or x["recommendations_baseline"]]  # fmt: skip
         parts += [f"<h2>{_esc(w['actions'])}</h2>",
-                  _table([w["scenario"], w["action"], w["department"],
+                  html_table([w["scenario"], w["action"], w["department"],
                           f"{w['recommendations']}: {w['baseline']}",
                           f"{w['recommendations']}: {w['scenario']}",
                           f"{w['cost']}: {w['baseline']}", f"{w['cost']}: {w['scenario']}",
@@ -261,7 +261,7 @@ def render_report_html(sim: Simulation, lang: str = "vi") -> str:
                  x["deprived_baseline"], x["deprived"], x["difference"]]
                 for x in _records(ind)]  # fmt: skip
         parts += [f"<h2>{_esc(w['indicators'])}</h2>",
-                  _table([w["scenario"], w["indicator"], w["baseline"], w["scenario"],
+                  html_table([w["scenario"], w["indicator"], w["baseline"], w["scenario"],
                           w["difference"]], rows, lang, signed={4})]  # fmt: skip
 
     # Alkire-Foster, province row of each run.
@@ -270,7 +270,7 @@ def render_report_html(sim: Simulation, lang: str = "vi") -> str:
     rows = [[series_names.get(x["scenario"], x["scenario"]), x["households"], x["k"], x["H"],
              x["A"], x["M0"]] for x in _records(total)]  # fmt: skip
     parts += [f"<h2>{_esc(w['af'])}</h2>",
-              _table([w["scenario"], w["households"], "k", "H", "A", "M0"], rows, lang),
+              html_table([w["scenario"], w["households"], "k", "H", "A", "M0"], rows, lang),
               f"<p class='note'>{_esc(w['af_note'])}</p>"]
 
     # Movers.
@@ -284,7 +284,7 @@ def render_report_html(sim: Simulation, lang: str = "vi") -> str:
             rows = [[x["household_id"], x["district"], x["commune"],
                      class_label.get(x["from"], x["from"]), class_label.get(x["to"], x["to"])]
                     for x in _records(mine.head(MOVERS_SHOWN))]  # fmt: skip
-            parts.append(_table([w["household"], w["district"], w["commune"], w["from"],
+            parts.append(html_table([w["household"], w["district"], w["commune"], w["from"],
                                  w["to"]], rows, lang))  # fmt: skip
     return html_page(w["title"], CSS, "\n".join(parts), lang)
 

@@ -1,0 +1,206 @@
+"""Monitoring against the plan: where each former district stands, round by round, against the
+plan's Appendix 01 (households, poor households, rate), with the flows that explain the year's
+change; and the Appendix 02 service indicators the survey can measure, against their targets.
+
+A round counts for the plan year of its evaluation date. The actual numbers are the registry's
+recognised lists (each household's latest assessment; the commune's decision where recorded).
+Households are placed in a former district by the survey's district column (the former
+district, as the plan reports)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from engine.loader import DEFAULT_RULES_DIR
+from engine.registry.history import FLOW_KEYS, current_sql, flows, rounds
+from engine.registry.store import Registry
+from engine.reports.population import Population
+from engine.reports.tables import rate
+
+
+@dataclass
+class Targets:
+    """The plan's targets: per former district and year (``districts``), the appendix's
+    printed total row (``printed``), the service indicators (``services``), the citations."""
+
+    districts: pd.DataFrame  # district, year, households, poor, rate, result (bool)
+    printed: dict[int, dict[str, float]]
+    services: pd.DataFrame
+    cite: dict[str, str]
+
+
+def load_targets(root: Path | None = None) -> Targets:
+    """The targets under ``rules/plan`` (``plan.yaml`` and its two tables)."""
+    folder = (root or DEFAULT_RULES_DIR) / "plan"
+    meta = yaml.safe_load((folder / "plan.yaml").read_text("utf-8"))
+    wide = pd.read_csv(folder / meta["poverty"]["file"])
+    rows = []
+    for year in range(2021, 2026):
+        part = wide[["district", f"households_{year}", f"poor_{year}", f"poor_rate_{year}_pct"]]
+        part.columns = ["district", "households", "poor", "rate"]
+        rows.append(part.assign(year=year, result=year in meta["poverty"]["results"]))
+    services = pd.read_csv(folder / meta["services"]["file"])
+    return Targets(pd.concat(rows, ignore_index=True),
+                   {int(y): v for y, v in meta["poverty"]["total_row"].items()}, services,
+                   {"poverty": meta["poverty"]["clause"],
+                    "services": meta["services"]["clause"]})  # fmt: skip
+
+
+def _actual(reg: Registry, round_name: str) -> pd.DataFrame:
+    found = reg.records(
+        "SELECT coalesce(district, '') AS district, count(*) AS households, "
+        "count(*) FILTER (WHERE recognised = 'poor') AS poor FROM (" + current_sql(
+            "c.round = ? AND c.class <> 'invalid'", "district, recognised") + ") GROUP BY 1",
+        round_name)  # fmt: skip
+    return pd.DataFrame(found, columns=["district", "households", "poor"])
+
+
+def monitor(reg: Registry, targets: Targets) -> list[dict[str, Any]]:
+    """One row per round of a plan year and former district, then the province: the plan's
+    households, poor households and rate; the actual ones; the gap in points and households;
+    on track or not; and the poor list's flows of the round."""
+    out: list[dict[str, Any]] = []
+    years = set(targets.districts["year"])
+    for info in rounds(reg):
+        year = info.as_of.year
+        if year not in years:
+            continue
+        plan = targets.districts[targets.districts["year"] == year].set_index("district")
+        actual = _actual(reg, info.name).set_index("district")
+        moves = {(r["level"], r["district"]): r for r in flows(reg, info.name)["rows"]
+                 if r["list"] == "poor" and r["unit"] == "households"}  # fmt: skip
+        names = list(plan.index) + [d for d in actual.index if d not in plan.index]
+        for district in [*names, ""]:
+            p_h: Any
+            p_p: Any
+            if district == "":
+                p_h, p_p = plan["households"].sum(), plan["poor"].sum()
+                a_h, a_p = actual["households"].sum(), actual["poor"].sum()
+                row_flows = moves.get(("total", ""))
+            else:
+                p_h = plan["households"].get(district)
+                p_p = plan["poor"].get(district)
+                a_h = actual["households"].get(district, 0)
+                a_p = actual["poor"].get(district, 0)
+                row_flows = moves.get(("district", district))
+            p_rate = None if p_h is None else rate(p_p, p_h)
+            a_rate = rate(a_p, a_h)
+            # the poor households the planned rate allows among the actual households
+            allowed = None if p_h is None or not p_h else \
+                int(np.floor(int(p_p) * int(a_h) / int(p_h) + 1e-9))  # fmt: skip
+            out.append({
+                "round": info.name, "year": year, "district": district or None,
+                "plan_households": None if p_h is None else int(p_h),
+                "plan_poor": None if p_p is None else int(p_p), "plan_rate": p_rate,
+                "plan_is_result": bool(plan["result"].iloc[0]) if len(plan) else False,
+                "households": int(a_h), "poor": int(a_p), "rate": a_rate,
+                "gap_points": None if p_rate is None or a_rate is None else
+                round(a_rate - p_rate, 2),
+                "gap_households": None if p_p is None else int(a_p) - int(p_p),
+                "to_leave": None if allowed is None else max(0, int(a_p) - allowed),
+                "on_track": None if p_rate is None or a_rate is None else a_rate <= p_rate,
+                "printed_total": targets.printed.get(year) if district == "" else None,
+                "flows": None if row_flows is None else
+                {k: int(row_flows[k]) for k in FLOW_KEYS["poor"]},
+            })  # fmt: skip
+    return out
+
+
+# The Appendix 02 indicators the survey measures: what is counted over what (the plan's
+# wording, for the members or households of poor and near-poor households).
+MEASURED = {
+    "clean_water": "households of poor and near-poor households not deprived in water.source",
+    "hygienic_latrine": "households of poor and near-poor households not deprived in water.latrine",
+    "telecom_access": "households of poor and near-poor households not deprived in "
+                      "information.telecom",
+    "school_at_right_age": "children aged 3 to under 16 of poor and near-poor households not out "
+                           "of school (out_of_school_child)",
+    "health_insurance_support": "members of poor and near-poor households with a health "
+                                "insurance card",
+    "workers_trained": "members aged 15 and over of poor, near-poor and newly escaped "
+                       "households with vocational training or higher (sơ cấp and above)",
+}  # fmt: skip
+NOT_MEASURED = ("child_underweight", "child_stunting")  # of all under-fives: health statistics
+# Why an indicator is not measured: health-sector statistics of all under-fives; a degree or
+# certificate the survey does not record; the others count support received by those who need
+# it, which the survey does not say (the support ledger records what was delivered, not need).
+WHY = {"child_underweight": "health_statistics", "child_stunting": "health_statistics",
+       "workers_certified": "not_in_survey"}
+TRAINED = ("vocational_elementary", "vocational_intermediate", "college", "university")
+
+
+def services(pop: Population, targets: Targets, year: int) -> list[dict[str, Any]]:
+    """Each Appendix 02 indicator of ``year``: measured (numerator, denominator, rate, target,
+    met), or why it is not."""
+    hh, m = pop.households, pop.members
+    listed = hh["class"].isin(["poor", "near_poor"]).to_numpy()
+    escaped = hh["statuses"].str.contains(r"(?:^|;)newly_escaped(?:\[|;|$)").to_numpy()
+    at = m["position"].to_numpy(dtype=np.int64)
+    born = pd.to_datetime(m["birth_date"], errors="coerce")
+    age = pd.to_numeric(m["age"], errors="coerce").fillna(
+        pop.as_of.year - born.dt.year).to_numpy()  # fmt: skip
+    counts: dict[str, tuple[int, int]] = {}
+    for key, indicator in (("clean_water", "water.source"), ("hygienic_latrine", "water.latrine"),
+                           ("telecom_access", "information.telecom")):  # fmt: skip
+        ok = ~hh[f"d:{indicator}"].to_numpy(dtype=bool)
+        counts[key] = (int((ok & listed).sum()), int(listed.sum()))
+    school_age = listed[at] & (age >= 3) & (age < 16)
+    counts["school_at_right_age"] = (
+        int((school_age & ~m["out_of_school_child"].to_numpy(dtype=bool)).sum()),
+        int(school_age.sum()))  # fmt: skip
+    members = listed[at]
+    insured = (m["health_insurance"].astype(object) == True).to_numpy()  # noqa: E712
+    counts["health_insurance_support"] = (int((members & insured).sum()), int(members.sum()))
+    workers = (listed | escaped)[at] & (age >= 15)
+    trained = m["education"].isin(TRAINED).to_numpy() if "education" in m else \
+        np.zeros(len(m), dtype=bool)  # fmt: skip
+    counts["workers_trained"] = (int((workers & trained).sum()), int(workers.sum()))
+    out = []
+    column = f"target_{year}" if f"target_{year}" in targets.services else None
+    for row in targets.services.to_dict("records"):
+        target = row.get(column) if column else None
+        item: dict[str, Any] = {"id": row["id"], "indicator_vi": row["indicator_vi"],
+                                "indicator_en": row["indicator_en"], "target": target,
+                                "lead_department": row["lead_department"]}  # fmt: skip
+        if row["id"] in counts:
+            num, den = counts[row["id"]]
+            value = rate(num, den)
+            bound_above = row["id"] in NOT_MEASURED
+            item |= {"measured": True, "numerator": num, "denominator": den, "rate": value,
+                     "counts": MEASURED[row["id"]],
+                     "met": None if value is None or target is None or pd.isna(target) else
+                     (value <= target if bound_above else value >= target)}  # fmt: skip
+        else:
+            item |= {"measured": False, "why": WHY.get(row["id"], "support_ledger")}
+        out.append(item)
+    return out
+
+
+def plan_data(reg: Registry, name: str, round_name: str | None = None,
+              root: Path | None = None) -> dict[str, Any]:  # fmt: skip
+    """Everything ``report plan`` shows, as data: the districts round by round, and the
+    service indicators of ``round_name`` (default: the latest round)."""
+    from engine.errors import RegistryError
+    from engine.reports.population import from_registry
+
+    targets = load_targets(root)
+    infos = rounds(reg)
+    if not infos:
+        raise RegistryError("round_unknown", round=round_name or "—", known="—")
+    chosen = next((r for r in infos if r.name == round_name), None) if round_name else infos[-1]
+    if chosen is None:
+        raise RegistryError("round_unknown", round=round_name,
+                            known=", ".join(r.name for r in infos))  # fmt: skip
+    pop = from_registry(reg, chosen.name, names=False)
+    return {
+        "registry": name, "rounds": [r.name for r in infos], "cite": targets.cite,
+        "districts": monitor(reg, targets),
+        "services_of": {"round": chosen.name, "year": chosen.as_of.year},
+        "services": services(pop, targets, chosen.as_of.year),
+    }  # fmt: skip

@@ -1,0 +1,130 @@
+"""The plan monitoring report as data (JSON), as a workbook and as one self-contained HTML page
+with charts (inline SVG, no script, readable offline and on A4). Every word comes from
+``engine/data/report_plan.yaml``, Vietnamese first."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from engine.files import write_tables, write_text
+from engine.registry.history import FLOW_KEYS
+from engine.simulation.report import CSS, bars, html_table
+from engine.text import format_number, html_page, words_file
+
+PRINT_CSS = "@page{size:A4;margin:12mm}@media print{body{max-width:none;margin:0}svg{max-width:100%}}"
+POVERTY_COLUMNS = ("round", "year", "district", "plan_households", "plan_poor", "plan_rate",
+                   "households", "poor", "rate", "gap_points", "gap_households", "to_leave",
+                   "on_track")  # fmt: skip
+
+
+def plan_words(lang: str) -> dict[str, str]:
+    return {k: v[lang] for k, v in words_file("report_plan.yaml").items()}
+
+
+def _district(row: dict[str, Any], w: dict[str, str]) -> str:
+    return w["province"] if row["district"] is None else str(row["district"])
+
+
+def _cell(key: str, row: dict[str, Any], w: dict[str, str]) -> Any:
+    value = row[key]
+    if key == "district":
+        return _district(row, w)
+    if key == "on_track":
+        return w["not_in_plan"] if value is None else (w["yes"] if value else w["no"])
+    return "" if value is None else value
+
+
+def poverty_table(data: dict[str, Any], w: dict[str, str]) -> pd.DataFrame:
+    rows = [{w[k]: _cell(k, r, w) for k in POVERTY_COLUMNS}
+            | {f"{w['flows']}: {w[k]}": (r["flows"] or {}).get(k, "") for k in FLOW_KEYS["poor"]}
+            for r in data["districts"]]  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def services_table(data: dict[str, Any], w: dict[str, str], lang: str) -> pd.DataFrame:
+    rows = []
+    for s in data["services"]:
+        measured = s["measured"]
+        rows.append({w["indicator"]: s[f"indicator_{lang}"],
+                     w["numerator"]: s.get("numerator", "") if measured else "",
+                     w["denominator"]: s.get("denominator", "") if measured else "",
+                     w["rate"]: s.get("rate") if measured else w[f"why_{s['why']}"],
+                     w["target"]: s["target"],
+                     w["met"]: "" if not measured or s["met"] is None else
+                     (w["yes"] if s["met"] else w["no"]),
+                     w["counts"]: s.get("counts", ""), w["department"]: s["lead_department"]})
+    return pd.DataFrame(rows)
+
+
+def _notes(data: dict[str, Any], w: dict[str, str], lang: str) -> list[str]:
+    notes = [w["aid"], f"{w['source']}: {data['cite']['poverty']}; {data['cite']['services']}"]
+    for r in data["districts"]:
+        printed = r.get("printed_total")
+        if printed and int(printed["poor"]) != r["plan_poor"]:
+            notes.append(w["printed"].format(poor=format_number(int(printed["poor"]), lang),
+                                             rate=format_number(printed["rate_pct"], lang),
+                                             sum=format_number(r["plan_poor"], lang)))  # fmt: skip
+    for year in sorted({r["year"] for r in data["districts"] if r["plan_is_result"]}):
+        notes.append(w["result_year"].format(year=year))
+    return notes
+
+
+def write_plan_workbook(data: dict[str, Any], path: Path, lang: str) -> Path:
+    w = plan_words(lang)
+    tables = {"01 Tỷ lệ hộ nghèo": poverty_table(data, w),
+              "02 Chỉ tiêu dịch vụ": services_table(data, w, lang)}  # fmt: skip
+    head = [[w["title"]], *([n] for n in _notes(data, w, lang)), []]
+    services_head = [[w["services"]], [w["services_of"].format(**data["services_of"])], []]
+    preambles = {"01 Tỷ lệ hộ nghèo": [*head, [w["poverty"]]],
+                 "02 Chỉ tiêu dịch vụ": services_head}  # fmt: skip
+    return write_tables(tables, path, workbook=True, preambles=preambles)[0]
+
+
+def render_plan_html(data: dict[str, Any], lang: str) -> str:
+    w = plan_words(lang)
+    esc = html.escape
+    parts = [f"<h1>{esc(w['title'])}</h1>",
+             f"<p class='meta'>{esc(w['meta'].format(registry=data['registry'], rounds=', '.join(data['rounds'])))}</p>"]
+    parts += [f"<p class='note'>{esc(n)}</p>" for n in _notes(data, w, lang)]
+    parts.append(f"<h2>{esc(w['poverty'])}</h2>")
+    rows = data["districts"]
+    for round_name in data["rounds"]:
+        mine = [r for r in rows if r["round"] == round_name]
+        if not mine:
+            continue
+        groups = [_district(r, w) for r in mine]
+        parts.append(f"<h3>{esc(w['round'])} {esc(round_name)} ({mine[0]['year']})</h3>")
+        parts.append(f"<p>{esc(w['rate_chart'])}</p>")
+        parts.append(bars(groups, {w["rate"]: [r["rate"] or 0 for r in mine],
+                                   w["plan_rate"]: [r["plan_rate"] or 0 for r in mine]},
+                          lang, " %"))  # fmt: skip
+        behind = [r for r in mine if r["to_leave"]]
+        if not behind:
+            parts.append(f"<p class='note'>{esc(w['all_on_track'])}</p>")
+            continue
+        parts.append(f"<p>{esc(w['gap_chart'])}</p>")
+        parts.append(bars([_district(r, w) for r in behind],
+                          {w["gap_households"]: [max(0, r["gap_households"] or 0) for r in behind],
+                           w["to_leave"]: [r["to_leave"] for r in behind]}, lang))  # fmt: skip
+    table = poverty_table(data, w)
+    parts.append(html_table(list(table.columns), table.values.tolist(), lang))
+    parts.append(f"<h2>{esc(w['services'])}</h2>")
+    parts.append(f"<p class='meta'>{esc(w['services_of'].format(**data['services_of']))}</p>")
+    measured = [s for s in data["services"] if s["measured"] and s["rate"] is not None]
+    if measured:
+        parts.append(f"<p>{esc(w['service_chart'])}</p>")
+        parts.append(bars([s[f"indicator_{lang}"][:60] for s in measured],
+                          {w["rate"]: [s["rate"] for s in measured],
+                           w["target"]: [float(s["target"] or 0) for s in measured]},
+                          lang, " %"))  # fmt: skip
+    services = services_table(data, w, lang)
+    parts.append(html_table(list(services.columns), services.values.tolist(), lang))
+    return html_page(w["title"], CSS + PRINT_CSS, "\n".join(parts), lang)
+
+
+def write_plan_html(data: dict[str, Any], path: Path, lang: str) -> Path:
+    return write_text(path, render_plan_html(data, lang))

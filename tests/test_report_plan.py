@@ -1,0 +1,102 @@
+"""``giamngheo report plan``: monitoring against the plan. The plan's numbers in these tests
+are written from the plan's appendices (not read from rules/plan); the actual numbers are
+worked by hand from the three rounds of tests/rounds.py (every household in Phù Cừ)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from engine.simulation.report import COLOURS
+from tests.browser import colour_pixels, screenshot
+from tests.helpers import run
+from tests.rounds import three_rounds
+
+# Appendix 01 of the plan, as printed (Phụ lục 01: Dự kiến tỷ lệ hộ nghèo 2023–2025).
+PHU_CU = {2023: (29609, 448, 1.51), 2024: (30009, 319, 1.06), 2025: (30209, 195, 0.65)}
+PROVINCE_2024 = {"districts": 2963, "printed": 2954, "households": 414847}
+PROVINCE_2025 = (418246, 2069, 0.49)
+
+
+@pytest.fixture(scope="module")
+def plan(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    registry = three_rounds(tmp_path_factory.mktemp("rounds"))
+    code, out = run("report", "plan", "--registry", str(registry["reg"]))
+    assert code == 0, out
+    data = json.loads(out[out.index("{"):])
+    data["_reg"] = registry["reg"]
+    return data  # type: ignore[no-any-return]
+
+
+def _row(data: dict[str, Any], round_name: str, district: str | None) -> dict[str, Any]:
+    return next(r for r in data["districts"] if r["round"] == round_name
+                and r["district"] == district)  # fmt: skip
+
+
+def test_each_district_against_its_appendix_row(plan: dict[str, Any]) -> None:
+    row = _row(plan, "2025", "Phù Cừ")
+    assert (row["plan_households"], row["plan_poor"], row["plan_rate"]) == PHU_CU[2025]
+    # 2025: six households, T-03 and T-08 poor
+    assert (row["households"], row["poor"], row["rate"]) == (6, 2, 33.33)
+    assert row["gap_points"] == round(33.33 - 0.65, 2) and row["on_track"] is False
+    assert row["gap_households"] == 2 - 195
+    # the planned rate allows floor(195 × 6 / 30209) = 0 poor households of six
+    assert row["to_leave"] == 2
+    assert row["flows"] == dict(zip(["start", "to_near_poor", "escaped", "other_decrease",
+                                     "from_near_poor", "re_entered", "new", "other_increase",
+                                     "end"], [3, 2, 0, 1, 0, 1, 0, 1, 2], strict=True))
+    row = _row(plan, "2024", "Phù Cừ")  # T-01 to T-07; poor at the end: T-01, T-04, T-06
+    assert (row["plan_poor"], row["households"], row["poor"], row["rate"]) == (319, 7, 3, 42.86)
+    other = _row(plan, "2025", "Tiên Lữ")  # in the plan, not in these rounds
+    assert other["households"] == 0 and other["rate"] is None and other["on_track"] is None
+
+
+def test_the_province_and_the_seeds_own_inconsistency(plan: dict[str, Any]) -> None:
+    total = _row(plan, "2024", None)
+    assert total["plan_poor"] == PROVINCE_2024["districts"]
+    assert total["printed_total"]["poor"] == PROVINCE_2024["printed"]
+    assert total["plan_households"] == PROVINCE_2024["households"]
+    total = _row(plan, "2025", None)
+    assert (total["plan_households"], total["plan_poor"], total["plan_rate"]) == PROVINCE_2025
+    assert {r["round"] for r in plan["districts"]} == {"2023", "2024", "2025"}
+
+
+def test_service_indicators_with_numerator_and_denominator(plan: dict[str, Any]) -> None:
+    by = {s["id"]: s for s in plan["services"]}
+    assert plan["services_of"] == {"round": "2025", "year": 2025}
+    # 2025 lists: T-03, T-08 (poor), T-01 (decided near-poor), T-04, T-07; the three built on
+    # HY-001 drink from an unprotected dug well, the two on HY-002 have piped water
+    water = by["clean_water"]
+    assert (water["numerator"], water["denominator"], water["rate"]) == (2, 5, 40.0)
+    assert water["target"] == 100 and water["met"] is False
+    # HY-001's head has no card, the two others have; HY-002's three members have
+    insurance = by["health_insurance_support"]
+    assert (insurance["numerator"], insurance["denominator"]) == (3 * 2 + 2 * 3, 15)
+    for key in ("child_underweight", "child_stunting"):
+        assert by[key]["measured"] is False and by[key]["why"] == "health_statistics"
+    assert all("numerator" not in s for s in plan["services"] if not s["measured"])
+
+
+def test_the_page_and_the_workbook(plan: dict[str, Any], tmp_path: Path) -> None:
+    page, book = tmp_path / "theo-doi.html", tmp_path / "theo-doi.xlsx"
+    for target in (page, book):
+        code, out = run("report", "plan", "--registry", str(plan["_reg"]), "-o", str(target))
+        assert code == 0, out
+    text = page.read_text("utf-8")
+    assert "<script" not in text and "http" not in text.split("</style>")[1]
+    assert text.count("<svg") >= 4 and "công cụ hỗ trợ lập kế hoạch" in text
+    sheets = pd.read_excel(book, sheet_name=None, header=None)
+    assert list(sheets) == ["01 Tỷ lệ hộ nghèo", "02 Chỉ tiêu dịch vụ"]
+    flat = [str(v) for v in sheets["01 Tỷ lệ hộ nghèo"].to_numpy().ravel().tolist()]
+    assert "Phù Cừ" in flat and any("2.954" in v for v in flat)
+    pixels = screenshot(page, tmp_path / "shot.png", 1100, 3000)
+    ink = (pixels < 235).any(axis=2)
+    assert ink.mean() > 0.02
+    for colour in COLOURS[:2]:  # actual and plan bars
+        assert colour_pixels(pixels, colour) > 300, colour
+    assert np.flatnonzero(ink.any(axis=1))[-1] > 1000
