@@ -91,7 +91,7 @@ def test_the_page_and_the_workbook(plan: dict[str, Any], tmp_path: Path) -> None
     assert "<script" not in text and "http" not in text.split("</style>")[1]
     assert text.count("<svg") >= 4 and "công cụ hỗ trợ lập kế hoạch" in text
     sheets = pd.read_excel(book, sheet_name=None, header=None)
-    assert list(sheets) == ["01 Tỷ lệ hộ nghèo", "02 Chỉ tiêu dịch vụ"]
+    assert list(sheets) == ["01 Tỷ lệ hộ nghèo", "02 Diễn biến", "03 Chỉ tiêu dịch vụ"]
     flat = [str(v) for v in sheets["01 Tỷ lệ hộ nghèo"].to_numpy().ravel().tolist()]
     assert "Phù Cừ" in flat and any("2.954" in v for v in flat)
     pixels = screenshot(page, tmp_path / "shot.png", 1100, 3000)

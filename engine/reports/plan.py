@@ -102,8 +102,8 @@ def monitor(reg: Registry, targets: Targets) -> list[dict[str, Any]]:
                 "households": int(a_h), "poor": int(a_p), "rate": a_rate,
                 "gap_points": None if p_rate is None or a_rate is None else
                 round(a_rate - p_rate, 2),
-                "gap_households": None if p_p is None else int(a_p) - int(p_p),
-                "to_leave": None if allowed is None else max(0, int(a_p) - allowed),
+                "gap_households": None if p_p is None or not a_h else int(a_p) - int(p_p),
+                "to_leave": None if allowed is None or not a_h else max(0, int(a_p) - allowed),
                 "on_track": None if p_rate is None or a_rate is None else a_rate <= p_rate,
                 "printed_total": targets.printed.get(year) if district == "" else None,
                 "flows": None if row_flows is None else

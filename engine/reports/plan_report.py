@@ -34,15 +34,24 @@ def _cell(key: str, row: dict[str, Any], w: dict[str, str]) -> Any:
     if key == "district":
         return _district(row, w)
     if key == "on_track":
-        return w["not_in_plan"] if value is None else (w["yes"] if value else w["no"])
+        if value is None:
+            return w["not_in_plan"] if row["plan_rate"] is None else w["no_households"]
+        return w["yes"] if value else w["no"]
+    if key == "year":
+        return str(value)
     return "" if value is None else value
 
 
 def poverty_table(data: dict[str, Any], w: dict[str, str]) -> pd.DataFrame:
-    rows = [{w[k]: _cell(k, r, w) for k in POVERTY_COLUMNS}
-            | {f"{w['flows']}: {w[k]}": (r["flows"] or {}).get(k, "") for k in FLOW_KEYS["poor"]}
-            for r in data["districts"]]  # fmt: skip
-    return pd.DataFrame(rows)
+    return pd.DataFrame([{w[k]: _cell(k, r, w) for k in POVERTY_COLUMNS}
+                         for r in data["districts"]])  # fmt: skip
+
+
+def flows_table(data: dict[str, Any], w: dict[str, str]) -> pd.DataFrame:
+    """The poor list's flows of each round and district (as in form 02)."""
+    return pd.DataFrame([{w["round"]: r["round"], w["district"]: _district(r, w),
+                          **{w[k]: r["flows"][k] for k in FLOW_KEYS["poor"]}}
+                         for r in data["districts"] if r["flows"]])  # fmt: skip
 
 
 def services_table(data: dict[str, Any], w: dict[str, str], lang: str) -> pd.DataFrame:
@@ -76,11 +85,12 @@ def _notes(data: dict[str, Any], w: dict[str, str], lang: str) -> list[str]:
 def write_plan_workbook(data: dict[str, Any], path: Path, lang: str) -> Path:
     w = plan_words(lang)
     tables = {"01 Tỷ lệ hộ nghèo": poverty_table(data, w),
-              "02 Chỉ tiêu dịch vụ": services_table(data, w, lang)}  # fmt: skip
+              "02 Diễn biến": flows_table(data, w),
+              "03 Chỉ tiêu dịch vụ": services_table(data, w, lang)}  # fmt: skip
     head = [[w["title"]], *([n] for n in _notes(data, w, lang)), []]
     services_head = [[w["services"]], [w["services_of"].format(**data["services_of"])], []]
     preambles = {"01 Tỷ lệ hộ nghèo": [*head, [w["poverty"]]],
-                 "02 Chỉ tiêu dịch vụ": services_head}  # fmt: skip
+                 "02 Diễn biến": [[w["flows"]], []], "03 Chỉ tiêu dịch vụ": services_head}
     return write_tables(tables, path, workbook=True, preambles=preambles)[0]
 
 
@@ -93,7 +103,9 @@ def render_plan_html(data: dict[str, Any], lang: str) -> str:
     parts.append(f"<h2>{esc(w['poverty'])}</h2>")
     rows = data["districts"]
     for round_name in data["rounds"]:
-        mine = [r for r in rows if r["round"] == round_name]
+        # the districts the round has households in, and the province
+        mine = [r for r in rows if r["round"] == round_name and (r["households"] or
+                                                                 r["district"] is None)]
         if not mine:
             continue
         groups = [_district(r, w) for r in mine]
@@ -110,8 +122,9 @@ def render_plan_html(data: dict[str, Any], lang: str) -> str:
         parts.append(bars([_district(r, w) for r in behind],
                           {w["gap_households"]: [max(0, r["gap_households"] or 0) for r in behind],
                            w["to_leave"]: [r["to_leave"] for r in behind]}, lang))  # fmt: skip
-    table = poverty_table(data, w)
-    parts.append(html_table(list(table.columns), table.values.tolist(), lang))
+    for table in (poverty_table(data, w), flows_table(data, w)):
+        if table is not None and len(table):
+            parts.append(html_table(list(table.columns), table.values.tolist(), lang))
     parts.append(f"<h2>{esc(w['services'])}</h2>")
     parts.append(f"<p class='meta'>{esc(w['services_of'].format(**data['services_of']))}</p>")
     measured = [s for s in data["services"] if s["measured"] and s["rate"] is not None]
