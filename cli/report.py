@@ -121,10 +121,13 @@ def _from_registry(path: Path, round_name: str,
               help="json, xlsx or html (default: from the suffix of -o; json without -o)")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
               help="the file to write (.xlsx, .html or .json); without it, JSON on the screen")
+@click.option("--scenario", "scenario_file", type=click.Path(path_type=Path, dir_okay=False),
+              default=None, help="also show the round's standing and the households behind "
+              "each gap under this policy scenario (YAML, as for simulate)")  # fmt: skip
 @lang_option("language of the report")
 @rules_option()
 def plan_cmd(registry_path: Path, round_name: str | None, fmt: str | None, output: Path | None,
-             lang: str, rules_dir: Path | None) -> None:  # fmt: skip
+             scenario_file: Path | None, lang: str, rules_dir: Path | None) -> None:  # fmt: skip
     """Where each former district stands against the plan, round by round (households, poor
     households, rate; gap; on track; the year's flows), and the plan's service indicators
     the survey measures. A planning aid, not a decision."""
@@ -140,10 +143,10 @@ def plan_cmd(registry_path: Path, round_name: str | None, fmt: str | None, outpu
     if fmt in ("xlsx", "html") and output is None:
         raise click.UsageError(f"--format {fmt} needs -o FILE.{fmt}")
     if output is not None:
-        check_target(output, [registry_path])
+        check_target(output, [registry_path, *([scenario_file] if scenario_file else [])])
     reg = open_registry(registry_path)
     try:
-        data = plan_data(reg, registry_path.name, round_name, rules_dir)
+        data = plan_data(reg, registry_path.name, round_name, rules_dir, scenario_file)
     finally:
         reg.close()
     if fmt == "json" and output is None:

@@ -14,7 +14,7 @@ import pytest
 
 from engine.simulation.report import COLOURS
 from tests.browser import colour_pixels, screenshot
-from tests.helpers import run
+from tests.helpers import EXAMPLES, run
 from tests.rounds import three_rounds
 
 # Appendix 01 of the plan, as printed (Phụ lục 01: Dự kiến tỷ lệ hộ nghèo 2023–2025).
@@ -91,7 +91,9 @@ def test_the_page_and_the_workbook(plan: dict[str, Any], tmp_path: Path) -> None
     assert "<script" not in text and "http" not in text.split("</style>")[1]
     assert text.count("<svg") >= 4 and "công cụ hỗ trợ lập kế hoạch" in text
     sheets = pd.read_excel(book, sheet_name=None, header=None)
-    assert list(sheets) == ["01 Tỷ lệ hộ nghèo", "02 Diễn biến", "03 Chỉ tiêu dịch vụ"]
+    assert list(sheets) == ["01 Tỷ lệ hộ nghèo", "02 Diễn biến", "03 Chỉ tiêu dịch vụ",
+                           "04 Hộ sau khoảng cách"]
+    assert "T-03" in sheets["04 Hộ sau khoảng cách"].to_string()
     flat = [str(v) for v in sheets["01 Tỷ lệ hộ nghèo"].to_numpy().ravel().tolist()]
     assert "Phù Cừ" in flat and any("2.954" in v for v in flat)
     pixels = screenshot(page, tmp_path / "shot.png", 1100, 3000)
@@ -100,3 +102,43 @@ def test_the_page_and_the_workbook(plan: dict[str, Any], tmp_path: Path) -> None
     for colour in COLOURS[:2]:  # actual and plan bars
         assert colour_pixels(pixels, colour) > 300, colour
     assert np.flatnonzero(ink.any(axis=1))[-1] > 1000
+
+
+def test_the_households_behind_the_gap(plan: dict[str, Any]) -> None:
+    # Decree 07/2021 Art. 3(2)(a): under the poverty line a household is poor from 3
+    # deprivations; the rural line is 1,500,000 VND a person a month.
+    cutoff, rural_line, income = 3, 1_500_000, 1_200_000
+    (gap,) = plan["gap"]
+    assert (gap["district"], gap["to_leave"], gap["poor"]) == ("Phù Cừ", 2, 2)
+    code, out = run("review", "history", "--registry", str(plan["_reg"]), "--household",
+                    "T-03", "--format", "json")  # fmt: skip
+    assert code == 0, out
+    recorded = {r["round"]: r for r in json.loads(out[out.index("{"):])["rounds"]}["2025"]
+    deprived = recorded["deprived"].split(";")
+    by = {h["household_id"]: h for h in gap["households"]}
+    t03 = by["T-03"]
+    assert t03["selected"] and by["T-08"]["selected"]
+    assert t03["fix"] == recorded["deprivation_count"] - (cutoff - 1)
+    assert set(t03["indicators"]) <= set(deprived) and t03["to"] == "near_poor"
+    assert t03["income_rise_vnd"] == rural_line + 1 - income
+    assert gap["first_year_vnd"] == sum(h["first_year_vnd"] for h in gap["households"]
+                                        if h["selected"])  # fmt: skip
+    assert set(t03["unpriced"]) <= set(t03["actions"])
+
+
+def test_the_gap_under_a_scenario(plan: dict[str, Any], tmp_path: Path) -> None:
+    # the shipped scenario raises the rural poverty line to 1,800,000 VND; without the
+    # commune's decision, T-01 (1,200,000, five deprivations) is poor again beside T-03, T-08
+    scenario = EXAMPLES / "scenarios" / "rural_line_1800k.yaml"
+    code, out = run("report", "plan", "--registry", str(plan["_reg"]), "--scenario",
+                    str(scenario))  # fmt: skip
+    assert code == 0, out
+    data = json.loads(out[out.index("{"):])["scenario"]
+    (district,) = data["districts"]
+    assert (district["district"], district["households"], district["poor"]) == ("Phù Cừ", 6, 3)
+    assert district["rate"] == 50.0 and district["to_leave"] == 3
+    (gap,) = data["gap"]
+    assert sorted(h["household_id"] for h in gap["households"] if h["selected"]) == \
+        ["T-01", "T-03", "T-08"]  # fmt: skip
+    assert {h["income_rise_vnd"] for h in gap["households"]} == {1_800_001 - 1_200_000}
+    assert district["first_year_vnd"] == gap["first_year_vnd"]

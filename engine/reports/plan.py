@@ -166,7 +166,8 @@ def services(pop: Population, targets: Targets, year: int) -> list[dict[str, Any
     for row in targets.services.to_dict("records"):
         target = row.get(column) if column else None
         item: dict[str, Any] = {"id": row["id"], "indicator_vi": row["indicator_vi"],
-                                "indicator_en": row["indicator_en"], "target": target,
+                                "indicator_en": row["indicator_en"], "short_vi": row["short_vi"],
+                                "short_en": row["short_en"], "target": target,
                                 "lead_department": row["lead_department"]}  # fmt: skip
         if row["id"] in counts:
             num, den = counts[row["id"]]
@@ -182,10 +183,48 @@ def services(pop: Population, targets: Targets, year: int) -> list[dict[str, Any
     return out
 
 
+def under_scenario(pop: Population, targets: Targets, year: int,
+                   path: Path) -> dict[str, Any]:  # fmt: skip
+    """The round's households classified again under a policy scenario: each former
+    district's poor households and rate, the households that must then leave poverty to meet
+    the plan, and those households with their support and its cost."""
+    from engine.reports.gap import behind
+    from engine.reports.population import from_batch
+    from engine.results.classify import classify
+    from engine.simulation.scenario import load_scenario
+
+    scenario = load_scenario(path, pop.book)
+    resolved = scenario.apply(pop.book, pop.as_of)
+    again = from_batch(pop.batch, classify(pop.batch, pop.book, pop.as_of, resolved=resolved),
+                       pop.as_of, names=False)  # fmt: skip
+    hh = again.households[again.households["class"] != "invalid"]
+    plan = targets.districts[targets.districts["year"] == year].set_index("district")
+    rows, off = [], {}
+    for district, part in hh.groupby("district", sort=True):
+        poor = int((part["class"] == "poor").sum())
+        row: dict[str, Any] = {"district": district, "households": len(part), "poor": poor,
+                               "rate": rate(poor, len(part)), "to_leave": None}  # fmt: skip
+        if district in plan.index:
+            planned: Any = plan.loc[district]
+            allowed = int(np.floor(int(planned["poor"]) * len(part) / int(planned["households"])
+                                   + 1e-9))  # fmt: skip
+            row["to_leave"] = max(0, poor - allowed)
+            if row["to_leave"]:
+                off[str(district)] = row["to_leave"]
+        rows.append(row)
+    gap = behind(again, off)
+    for row in rows:
+        found = next((g for g in gap if g["district"] == row["district"]), None)
+        row["first_year_vnd"] = found["first_year_vnd"] if found else 0
+    return {"id": scenario.id, "label": scenario.label, "file": path.name, "districts": rows,
+            "gap": gap}
+
+
 def plan_data(reg: Registry, name: str, round_name: str | None = None,
-              root: Path | None = None) -> dict[str, Any]:  # fmt: skip
+              root: Path | None = None, scenario: Path | None = None) -> dict[str, Any]:  # fmt: skip
     """Everything ``report plan`` shows, as data: the districts round by round, and the
-    service indicators of ``round_name`` (default: the latest round)."""
+    service indicators of ``round_name`` (default: the latest round); with ``scenario``, the
+    same round's standing and gap under that policy scenario."""
     from engine.errors import RegistryError
     from engine.reports.population import from_registry
 
@@ -197,10 +236,22 @@ def plan_data(reg: Registry, name: str, round_name: str | None = None,
     if chosen is None:
         raise RegistryError("round_unknown", round=round_name,
                             known=", ".join(r.name for r in infos))  # fmt: skip
+    from engine.reports.gap import behind
+
     pop = from_registry(reg, chosen.name, names=False)
+    rows = monitor(reg, targets)
+    off = {r["district"]: r["to_leave"] for r in rows if r["round"] == chosen.name
+           and r["district"] is not None and r["to_leave"]}  # fmt: skip
+    found = under_scenario(pop, targets, chosen.as_of.year, scenario) if scenario else None
     return {
+        "scenario": found,
         "registry": name, "rounds": [r.name for r in infos], "cite": targets.cite,
-        "districts": monitor(reg, targets),
+        "districts": rows,
+        "gap": behind(pop, off),
+        "labels": {"indicators": {rule.id: dict(rule.label) for rule, _ in
+                                  pop.result.resolved.indicators},
+                   "actions": {a.id: dict(a.label) for a, _ in
+                               pop.result.resolved.interventions}},
         "services_of": {"round": chosen.name, "year": chosen.as_of.year},
         "services": services(pop, targets, chosen.as_of.year),
     }  # fmt: skip

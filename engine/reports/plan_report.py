@@ -65,8 +65,61 @@ def services_table(data: dict[str, Any], w: dict[str, str], lang: str) -> pd.Dat
                      w["target"]: s["target"],
                      w["met"]: "" if not measured or s["met"] is None else
                      (w["yes"] if s["met"] else w["no"]),
-                     w["counts"]: s.get("counts", ""), w["department"]: s["lead_department"]})
+                     w["counts"]: w[f"counts_{s['id']}"] if measured else "", w["department"]: s["lead_department"]})
     return pd.DataFrame(rows)
+
+
+def gap_table(data: dict[str, Any], w: dict[str, str], lang: str,
+              selected_only: bool = False) -> pd.DataFrame:  # fmt: skip
+    """Every poor household of the districts off track, ranked, the ones behind the gap
+    marked (``selected_only``: those alone)."""
+    from household_models.vocab import code_label
+
+    labels = data.get("labels", {"indicators": {}, "actions": {}})
+
+    def named(kind: str, ids: list[str]) -> str:
+        return "; ".join(labels[kind].get(i, {}).get(lang, i) for i in ids)
+
+    rows = []
+    for d in data.get("gap", []):
+        for h in d["households"]:
+            if selected_only and not h["selected"]:
+                continue
+            row = {w["district"]: d["district"], w["household_id"]: h["household_id"],
+                   w["commune"]: h["commune"], w["fix"]: h["fix"],
+                   w["indicators"]: named("indicators", h["indicators"]),
+                   w["to"]: code_label("previous_status", h["to"], lang) if h["to"] else "",
+                   w["income_rise"]: h["income_rise_vnd"],
+                   w["actions"]: named("actions", h["actions"]),
+                   w["first_year"]: h["first_year_vnd"],
+                   w["unpriced"]: named("actions", h["unpriced"])}  # fmt: skip
+            if not selected_only:
+                row[w["selected"]] = w["yes"] if h["selected"] else ""
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _gap_lines(data: dict[str, Any], w: dict[str, str], lang: str) -> list[str]:
+    if not data.get("gap"):
+        return [w["gap_none"]]
+    return [w["gap_district"].format(district=d["district"],
+                                     to_leave=format_number(d["to_leave"], lang),
+                                     poor=format_number(d["poor"], lang),
+                                     cost=format_number(d["first_year_vnd"], lang))
+            for d in data["gap"]]  # fmt: skip
+
+
+def scenario_table(data: dict[str, Any], w: dict[str, str]) -> pd.DataFrame:
+    """Each district's standing under the scenario, beside the round's."""
+    s = data["scenario"]
+    actual = {(r["district"]): r for r in data["districts"]
+              if r["round"] == data["services_of"]["round"]}  # fmt: skip
+    return pd.DataFrame([{
+        w["district"]: d["district"], w["households"]: d["households"],
+        w["poor"]: actual.get(d["district"], {}).get("poor", ""),
+        w["scenario_poor"]: d["poor"], w["scenario_rate"]: d["rate"],
+        w["to_leave"]: "" if d["to_leave"] is None else d["to_leave"],
+        w["first_year"]: d["first_year_vnd"]} for d in s["districts"]])
 
 
 def _notes(data: dict[str, Any], w: dict[str, str], lang: str) -> list[str]:
@@ -86,12 +139,32 @@ def write_plan_workbook(data: dict[str, Any], path: Path, lang: str) -> Path:
     w = plan_words(lang)
     tables = {"01 Tỷ lệ hộ nghèo": poverty_table(data, w),
               "02 Diễn biến": flows_table(data, w),
-              "03 Chỉ tiêu dịch vụ": services_table(data, w, lang)}  # fmt: skip
+              "03 Chỉ tiêu dịch vụ": services_table(data, w, lang),
+              "04 Hộ sau khoảng cách": gap_table(data, w, lang)}  # fmt: skip
+    if data.get("scenario"):
+        tables["05 Kịch bản"] = scenario_table(data, w)
+        tables["06 Hộ theo kịch bản"] = gap_table(data["scenario"] | {
+            "labels": data["labels"]}, w, lang)  # fmt: skip
+    if tables["04 Hộ sau khoảng cách"].empty:
+        tables["04 Hộ sau khoảng cách"] = pd.DataFrame({w["district"]: []})
     head = [[w["title"]], *([n] for n in _notes(data, w, lang)), []]
     services_head = [[w["services"]], [w["services_of"].format(**data["services_of"])], []]
     preambles = {"01 Tỷ lệ hộ nghèo": [*head, [w["poverty"]]],
-                 "02 Diễn biến": [[w["flows"]], []], "03 Chỉ tiêu dịch vụ": services_head}
+                 "02 Diễn biến": [[w["flows"]], []], "03 Chỉ tiêu dịch vụ": services_head,
+                 "04 Hộ sau khoảng cách": [[w["gap"]], [w["aid"]], [w["gap_about"]],
+                                           *([line] for line in _gap_lines(data, w, lang)),
+                                           []]}  # fmt: skip
+    if data.get("scenario"):
+        title = [[w["scenario_title"].format(label=data["scenario"]["label"][lang],
+                                             file=data["scenario"]["file"])], [w["aid"]], []]
+        preambles["05 Kịch bản"] = title
+        preambles["06 Hộ theo kịch bản"] = [*title[:2], [w["gap_about"]], []]
     return write_tables(tables, path, workbook=True, preambles=preambles)[0]
+
+
+def _short(text: str, width: int = 42) -> str:
+    """A label that fits the charts' label column."""
+    return text if len(text) <= width else text[:width - 1].rstrip() + "…"
 
 
 def render_plan_html(data: dict[str, Any], lang: str) -> str:
@@ -125,12 +198,26 @@ def render_plan_html(data: dict[str, Any], lang: str) -> str:
     for table in (poverty_table(data, w), flows_table(data, w)):
         if table is not None and len(table):
             parts.append(html_table(list(table.columns), table.values.tolist(), lang))
+    parts.append(f"<h2>{esc(w['gap'])}</h2>")
+    parts += [f"<p class='note'>{esc(w['aid'])} {esc(w['gap_about'])}</p>",
+              *(f"<p>{esc(line)}</p>" for line in _gap_lines(data, w, lang))]
+    shown = gap_table(data, w, lang, selected_only=True)
+    if len(shown):
+        parts.append(html_table(list(shown.columns), shown.values.tolist(), lang))
+    if data.get("scenario"):
+        s = data["scenario"]
+        parts.append(f"<h2>{esc(w['scenario_title'].format(label=s['label'][lang], file=s['file']))}</h2>")
+        table = scenario_table(data, w)
+        parts.append(html_table(list(table.columns), table.values.tolist(), lang))
+        shown = gap_table(s | {"labels": data["labels"]}, w, lang, selected_only=True)
+        if len(shown):
+            parts.append(html_table(list(shown.columns), shown.values.tolist(), lang))
     parts.append(f"<h2>{esc(w['services'])}</h2>")
     parts.append(f"<p class='meta'>{esc(w['services_of'].format(**data['services_of']))}</p>")
     measured = [s for s in data["services"] if s["measured"] and s["rate"] is not None]
     if measured:
         parts.append(f"<p>{esc(w['service_chart'])}</p>")
-        parts.append(bars([s[f"indicator_{lang}"][:60] for s in measured],
+        parts.append(bars([_short(s[f"short_{lang}"]) for s in measured],
                           {w["rate"]: [s["rate"] for s in measured],
                            w["target"]: [float(s["target"] or 0) for s in measured]},
                           lang, " %"))  # fmt: skip

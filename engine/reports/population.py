@@ -46,6 +46,9 @@ class Population:
     history: bool = False  # flow codes (and the flow forms) come from a registry
     communes: pd.DataFrame | None = None  # resident households and persons per commune
     support: pd.DataFrame | None = None  # the round's delivered support (registry)
+    batch: Any = None  # the parsed batch and its classification, for re-evaluation
+    result: Any = None
+    book: Any = None  # the rulebook it was classified with
     checks: list[dict[str, Any]] = field(default_factory=list)  # checks made while building
 
 
@@ -115,7 +118,8 @@ def from_batch(batch: ParsedBatch, result: BatchResult, as_of: dt.date, *,
         hh["head_name"], members["name"], members["id_number"] = None, None, None
         given -= {"head_name", "name", "id_number"}
     _household_facts(hh, members, n)
-    return Population(hh, members, indicators, as_of, "batch", given=given)
+    return Population(hh, members, indicators, as_of, "batch", given=given, batch=batch,
+                      result=result)  # fmt: skip
 
 
 def _household_facts(hh: pd.DataFrame, members: pd.DataFrame, n: int) -> None:
@@ -225,6 +229,7 @@ def from_registry(reg: Any, round_name: str, *, names: bool = True) -> Populatio
                                  SourceTable(members, "registry", "members", 1)))  # fmt: skip
     result = classify(batch, book, as_of)
     pop = from_batch(batch, result, as_of, names=names)
+    pop.book = book
     recorded = latest["class"].astype(str).to_numpy()
     valid = recorded != "invalid"  # recorded with input errors: their bad cells were not kept
     differ = int((pop.households["engine_class"].to_numpy() != recorded)[valid].sum())

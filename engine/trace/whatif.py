@@ -26,10 +26,10 @@ def _class_of(r: Resolved, tables: Tables, invalid: Any,
     return r.classification.rows[index].cls if index >= 0 else r.classification.undecided
 
 
-def _thresholds(r: Resolved, builder: TreeBuilder) -> dict[str, list[float]]:
-    """Numeric household fields compared with a parameter by the classification (through its
-    household facts), with the parameter's value for this household."""
-    out: dict[str, list[float]] = {}
+def compared_params(r: Resolved) -> list[tuple[str, c.ParamRef]]:
+    """Each household field the classification compares with a parameter (through its facts),
+    with the parameter: the thresholds a change of that field can cross."""
+    out: list[tuple[str, c.ParamRef]] = []
     stack = [row.when for row in r.classification.rows]
     seen: set[str] = set()
     while stack:
@@ -41,9 +41,18 @@ def _thresholds(r: Resolved, builder: TreeBuilder) -> dict[str, list[float]]:
             if isinstance(n, c.Compare):
                 for field, other in ((n.left, n.right), (n.right, n.left)):
                     if isinstance(field, c.FieldRef) and isinstance(other, c.ParamRef):
-                        v = builder.expr(other, "household", 0)["value"]
-                        if isinstance(v, int | float):
-                            out.setdefault(field.name, []).append(float(v))
+                        out.append((field.name, other))
+    return out
+
+
+def _thresholds(r: Resolved, builder: TreeBuilder) -> dict[str, list[float]]:
+    """Numeric household fields compared with a parameter by the classification, with the
+    parameter's value for this household."""
+    out: dict[str, list[float]] = {}
+    for field, param in compared_params(r):
+        v = builder.expr(param, "household", 0)["value"]
+        if isinstance(v, int | float):
+            out.setdefault(field, []).append(float(v))
     return out
 
 
