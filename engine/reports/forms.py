@@ -40,7 +40,7 @@ def _cols(key: str, lang: str) -> list[str]:
     return [str(c[lang]) for c in words()["forms"][key]["columns"]]
 
 
-def _counts(table: pd.DataFrame, columns: list[Column]) -> list[str]:
+def _counts(columns: list[Column]) -> list[str]:
     return [header(c) for c in columns if c.missing is None and c.rate is None]
 
 
@@ -88,7 +88,7 @@ def form_01(pop: Population, lang: str) -> Form:
     table = area_rows(hh, columns, lang, denominators)
     sheet, title = _title("01", lang)
     form = Form("01", sheet, title, table, notes + [label("rates", lang)])
-    form.checks += [sums_check("01", table, _counts(table, columns)),
+    form.checks += [sums_check("01", table, _counts(columns)),
                     _rates_check("01", table, columns)]  # fmt: skip
     return form
 
@@ -155,7 +155,7 @@ def form_deprivations(pop: Population, lang: str, key: str) -> Form:
             columns.append(Column(k + 3, lab[lang], hh[f"d:{ind}"].to_numpy() & listed))
         table = area_rows(hh, columns, lang)
         form = Form(key, sheet, title, table)
-        form.checks.append(sums_check(key, table, _counts(table, columns)))
+        form.checks.append(sums_check(key, table, _counts(columns)))
         ind_cols = [header(c) for c in columns[2:]]
         ok = (table[ind_cols].sum(axis=1) == table[header(columns[1])]) & \
             (table[ind_cols].max(axis=1) <= table[header(columns[0])])  # fmt: skip
@@ -224,7 +224,7 @@ def _lists_form(pop: Population, lang: str, key: str,
     table = area_rows(pop.households, columns, lang)
     sheet, title = _title(key, lang)
     form = Form(key, sheet, title, table)
-    form.checks.append(sums_check(key, table, _counts(table, columns)))
+    form.checks.append(sums_check(key, table, _counts(columns)))
     return form
 
 
@@ -315,7 +315,7 @@ def form_results(pop: Population, lang: str, key: str) -> Form:
     table = area_rows(hh, columns, lang)
     sheet, title = _title(key, lang)
     form = Form(key, sheet, title, table, [label("rates", lang)])
-    form.checks += [sums_check(key, table, _counts(table, columns)),
+    form.checks += [sums_check(key, table, _counts(columns)),
                     _rates_check(key, table, columns)]  # fmt: skip
     h = {c.number: header(c) for c in columns}
     if given:  # households whose head's ethnicity is not given are in (1) and (9) only
