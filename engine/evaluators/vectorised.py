@@ -33,7 +33,7 @@ from household_models.batch import Column
 from household_models.schema import DERIVED_INPUTS, DOMAIN_CODES
 
 
-def _age_fields(tables: Tables, as_of: dt.date) -> dict[str, Column]:
+def age_fields(tables: Tables, as_of: dt.date) -> dict[str, Column]:
     """Age in completed years and in months on the evaluation date.
 
     Exact from ``birth_date`` when given; otherwise ``age`` (completed years on the survey date)
@@ -117,7 +117,7 @@ class Evaluator:
             },
             "member": {
                 **tables.members,
-                **(_age_fields(tables, resolved.as_of) if "age" in tables.members else {}),
+                **(age_fields(tables, resolved.as_of) if "age" in tables.members else {}),
             },
         }
         self.fact_cache: dict[tuple[str, str], Tri] = {}

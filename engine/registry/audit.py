@@ -30,8 +30,8 @@ from engine.registry.store import (
     Registry,
     file_sha256,
 )
-from engine.trace.replay import raw_batch
 from household_models.batch import ParsedBatch
+from household_models.readers import RawBatch, SourceTable
 
 
 @dataclass
@@ -144,16 +144,61 @@ def assessment(reg: Registry, round_name: str, household_id: str) -> dict[str, A
     return dict(found.iloc[0])
 
 
-def _cell(value: Any) -> Any:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.date().isoformat()
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
+def _raw_frame(table: Any) -> pd.DataFrame:
+    """Stored rows as the cells a survey gives: dates as ISO text, whole numbers stored as
+    floating point as integers, missing cells None."""
+    frame = table.to_pandas()
+    out = {}
+    for name in frame.columns:
+        col = frame[name]
+        if pd.api.types.is_float_dtype(col):
+            whole = col.dropna()
+            if len(whole) and bool((whole == np.floor(whole)).all()):
+                col = col.astype("Int64")
+        elif pd.api.types.is_datetime64_any_dtype(col):
+            col = col.dt.strftime("%Y-%m-%d")
+        elif col.dtype == object:
+            col = col.map(lambda v: v.isoformat() if hasattr(v, "isoformat") else v)
+        out[name] = col.astype(object).where(col.notna(), None)
+    return pd.DataFrame(out, dtype=object)
+
+
+def stored_inputs(reg: Registry, round_name: str, seqs: list[int],
+                  names: bool = False) -> RawBatch:  # fmt: skip
+    """The stored inputs of the assessments ``seqs`` of a round, as the raw tables a survey
+    gives (in ``seqs`` order, members by member number); with ``names``, the names and id
+    numbers of the personal table put back."""
+    import pyarrow as pa
+
+    reg.con.register("_wanted", pa.table({"seq": pa.array(seqs, pa.int64()),
+                                          "k": pa.array(range(len(seqs)), pa.int64())}))
+    try:
+        hh = _raw_frame(reg.query(
+            "SELECT h.* EXCLUDE (round, row_hash, seq), w.seq FROM households h JOIN _wanted w "
+            "ON w.seq = h.seq WHERE h.round = ? ORDER BY w.k", round_name))  # fmt: skip
+        members = _raw_frame(reg.query(
+            "SELECT m.* EXCLUDE (round, seq, row_hash) FROM members m JOIN _wanted w ON "
+            "w.seq = m.assessment WHERE m.round = ? ORDER BY w.k, m.member_no, m.seq",
+            round_name))  # fmt: skip
+        personal = reg.query("SELECT p.assessment, p.member_no, p.name, p.id_number FROM "
+                             "personal p JOIN _wanted w ON w.seq = p.assessment WHERE "
+                             "p.round = ? ORDER BY p.seq", round_name).to_pandas() \
+            if names else pd.DataFrame()  # fmt: skip
+    finally:
+        reg.con.unregister("_wanted")
+    if not personal.empty:
+        heads = personal[personal["member_no"].isna()].drop_duplicates("assessment")
+        hh["head_name"] = hh["seq"].map(dict(zip(heads["assessment"], heads["name"],
+                                                  strict=True)))  # fmt: skip
+        rest = personal[personal["member_no"].notna()]
+        key = dict(zip(zip(rest["assessment"], rest["member_no"].astype(int), strict=True),
+                       zip(rest["name"], rest["id_number"], strict=True), strict=True))  # fmt: skip
+        pairs = [key.get((int(a), int(m)), (None, None)) if m is not None else (None, None)
+                 for a, m in zip(members["assessment"], members["member_no"], strict=True)]
+        members["name"] = [p[0] for p in pairs]
+        members["id_number"] = [p[1] for p in pairs]
+    return RawBatch(SourceTable(hh.drop(columns=["seq"]), "registry", "household", 1),
+                    SourceTable(members.drop(columns=["assessment"]), "registry", "members", 1))
 
 
 def household_batch(reg: Registry, found: dict[str, Any]) -> ParsedBatch:
@@ -161,16 +206,7 @@ def household_batch(reg: Registry, found: dict[str, Any]) -> ParsedBatch:
     invalid keeps its recorded input errors."""
     from household_models.parse import parse_batch
 
-    key = (found["round"], int(found["seq"]))
-    hh = reg.query("SELECT * EXCLUDE (round, seq, row_hash) FROM households WHERE round = ? "
-                   "AND seq = ?", *key).to_pandas()  # fmt: skip
-    members = reg.query("SELECT * EXCLUDE (round, seq, assessment, row_hash) FROM members "
-                        "WHERE round = ? AND assessment = ? ORDER BY member_no, seq",
-                        *key).to_pandas()  # fmt: skip
-    inputs = {"household": {k: _cell(v) for k, v in hh.to_dict("records")[0].items()},
-              "members": [{k: _cell(v) for k, v in row.items()}
-                          for row in members.to_dict("records")]}  # fmt: skip
-    batch = parse_batch(raw_batch(inputs, found["household_id"], "registry"))
+    batch = parse_batch(stored_inputs(reg, found["round"], [int(found["seq"])]))
     if found["class"] != "invalid":
         return batch
     errors = reg.query("SELECT file, sheet, \"row\", \"column\", value, household_id, member_no, "

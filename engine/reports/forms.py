@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from engine.registry.history import FLOW_KEYS
 from engine.reports.population import Population
 from engine.reports.tables import (
     Column,
@@ -99,8 +100,6 @@ def form_flows(pop: Population, lang: str, flows: dict[str, Any] | None, key: st
     name = "poor" if key == "02" else "near_poor"
     titles = _cols(key, lang)
     sheet, title = _title(key, lang)
-    from engine.registry.history import FLOW_KEYS
-
     keys = FLOW_KEYS[name]
     if flows is None:
         columns = [Column(k + 1, t, missing="history") for k, t in enumerate(titles)]
@@ -132,7 +131,7 @@ def form_flows(pop: Population, lang: str, flows: dict[str, Any] | None, key: st
     h = [header(c) for c in columns]
     balance = (table[h[0]] - table[h[1]] - table[h[2]] - table[h[3]] + table[h[4]] + table[h[5]]
                + table[h[6]] + table[h[7]] == table[h[8]])  # fmt: skip
-    form.checks += [sums_check(key, table, h),
+    form.checks += [sums_check(key, table, h, label("unit", lang)),
                     {"form": key, "identity": "flow_balance", "rows": len(table),
                      "holds": bool(balance.all()),
                      "detail": "" if balance.all() else f"row {int(np.argmin(balance)) + 1}"}]
@@ -181,8 +180,8 @@ def form_08(pop: Population, lang: str) -> Form:
     minority_given = "ethnicity" in pop.given
     minority = hh["minority"].fillna(False).astype(bool).to_numpy() if minority_given else \
         np.zeros(len(hh), dtype=bool)  # fmt: skip
-    nwc = hh["no_working_capacity"].to_numpy(dtype=bool) & ~minority
-    merit = hh["meritorious"].to_numpy(dtype=bool) & ~minority & ~nwc
+    nwc = hh["status.without_working_capacity"].to_numpy(dtype=bool) & ~minority
+    merit = hh["status.meritorious"].to_numpy(dtype=bool) & ~minority & ~nwc
     persons = hh["persons"].to_numpy(dtype=np.float64)
 
     def block(weight: np.ndarray) -> list[Column]:
@@ -201,7 +200,7 @@ def form_08(pop: Population, lang: str) -> Form:
     form = Form("08", sheet, title, table, [label("precedence", lang)])
     cols = [c for c in table.columns if c.startswith("(")]
     counts = [c for c in cols if pd.api.types.is_numeric_dtype(table[c])]
-    form.checks.append(sums_check("08", table, counts))
+    form.checks.append(sums_check("08", table, counts, label("unit", lang)))
     ok = True
     for first in (0, 5):
         nums = [pd.to_numeric(table[cols[first + k]], errors="coerce").fillna(0) for k in range(5)]
@@ -298,8 +297,8 @@ def form_results(pop: Population, lang: str, key: str) -> Form:
                          persons, pick(kinh, persons), pick(minority, persons), None,
                          on * ones, pick(None if kinh is None else kinh & on, ones),
                          pick(None if minority is None else minority & on, ones), None,
-                         on & hh["meritorious"].to_numpy(dtype=bool),
-                         on & hh["no_working_capacity"].to_numpy(dtype=bool),
+                         on & hh["status.meritorious"].to_numpy(dtype=bool),
+                         on & hh["status.without_working_capacity"].to_numpy(dtype=bool),
                          on & hh["female_head"].fillna(False).astype(bool).to_numpy(),
                          on * persons, pick(None if kinh is None else kinh & on, persons),
                          pick(None if minority is None else minority & on, persons), None]

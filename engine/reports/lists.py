@@ -69,7 +69,7 @@ def form_list(pop: Population, lang: str, key: str) -> Form:
     merit = (lines["meritorious"].astype(object) == True).to_numpy()  # noqa: E712
     out[f"(8) {titles[3]}"] = _only(merit, yes)
     out[f"(9) {titles[4]}"] = reason("local_minority", lang)
-    nwc = hh["no_working_capacity"].to_numpy()[lines["position"]]
+    nwc = hh["status.without_working_capacity"].to_numpy()[lines["position"]]
     out[f"(10) {titles[5]}"] = _only(head & np.asarray(nwc, dtype=bool), yes)
     _support(out, lines, pop, titles, lang, head)
     sheet, title = f._title(key, lang)
@@ -132,7 +132,7 @@ def build(pop: Population, lang: str = "vi", flows: dict[str, Any] | None = None
         "detail": [str(c["detail"]) for c in checks],
     })  # fmt: skip
     sheet, title = f._title("checks", lang)
-    made.append(Form("checks", sheet, title, table))
+    made.append(Form("checks", sheet, title, table, checks=checks))
     return made
 
 

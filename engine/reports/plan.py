@@ -22,6 +22,7 @@ from engine.registry.history import FLOW_KEYS, current_sql, flows, rounds
 from engine.registry.store import Registry
 from engine.reports.population import Population
 from engine.reports.tables import rate
+from engine.text import words_file
 
 
 @dataclass
@@ -33,6 +34,7 @@ class Targets:
     printed: dict[int, dict[str, float]]
     services: pd.DataFrame
     cite: dict[str, str]
+    trained: tuple[str, ...]  # the education levels of a trained worker
 
 
 def load_targets(root: Path | None = None) -> Targets:
@@ -49,7 +51,8 @@ def load_targets(root: Path | None = None) -> Targets:
     return Targets(pd.concat(rows, ignore_index=True),
                    {int(y): v for y, v in meta["poverty"]["total_row"].items()}, services,
                    {"poverty": meta["poverty"]["clause"],
-                    "services": meta["services"]["clause"]})  # fmt: skip
+                    "services": meta["services"]["clause"]},
+                   tuple(meta["services"]["trained_levels"]))  # fmt: skip
 
 
 def _actual(reg: Registry, round_name: str) -> pd.DataFrame:
@@ -112,27 +115,11 @@ def monitor(reg: Registry, targets: Targets) -> list[dict[str, Any]]:
     return out
 
 
-# The Appendix 02 indicators the survey measures: what is counted over what (the plan's
-# wording, for the members or households of poor and near-poor households).
-MEASURED = {
-    "clean_water": "households of poor and near-poor households not deprived in water.source",
-    "hygienic_latrine": "households of poor and near-poor households not deprived in water.latrine",
-    "telecom_access": "households of poor and near-poor households not deprived in "
-                      "information.telecom",
-    "school_at_right_age": "children aged 3 to under 16 of poor and near-poor households not out "
-                           "of school (out_of_school_child)",
-    "health_insurance_support": "members of poor and near-poor households with a health "
-                                "insurance card",
-    "workers_trained": "members aged 15 and over of poor, near-poor and newly escaped "
-                       "households with vocational training or higher (sơ cấp and above)",
-}  # fmt: skip
-NOT_MEASURED = ("child_underweight", "child_stunting")  # of all under-fives: health statistics
 # Why an indicator is not measured: health-sector statistics of all under-fives; a degree or
 # certificate the survey does not record; the others count support received by those who need
 # it, which the survey does not say (the support ledger records what was delivered, not need).
 WHY = {"child_underweight": "health_statistics", "child_stunting": "health_statistics",
        "workers_certified": "not_in_survey"}
-TRAINED = ("vocational_elementary", "vocational_intermediate", "college", "university")
 
 
 def services(pop: Population, targets: Targets, year: int) -> list[dict[str, Any]]:
@@ -140,27 +127,27 @@ def services(pop: Population, targets: Targets, year: int) -> list[dict[str, Any
     met), or why it is not."""
     hh, m = pop.households, pop.members
     listed = hh["class"].isin(["poor", "near_poor"]).to_numpy()
-    escaped = hh["statuses"].str.contains(r"(?:^|;)newly_escaped(?:\[|;|$)").to_numpy()
+    escaped = hh["status.newly_escaped"].to_numpy(dtype=bool)
     at = m["position"].to_numpy(dtype=np.int64)
-    born = pd.to_datetime(m["birth_date"], errors="coerce")
-    age = pd.to_numeric(m["age"], errors="coerce").fillna(
-        pop.as_of.year - born.dt.year).to_numpy()  # fmt: skip
+    age = m["age_years"].to_numpy(dtype=np.float64)
+    r = pop.result.resolved
     counts: dict[str, tuple[int, int]] = {}
     for key, indicator in (("clean_water", "water.source"), ("hygienic_latrine", "water.latrine"),
                            ("telecom_access", "information.telecom")):  # fmt: skip
         ok = ~hh[f"d:{indicator}"].to_numpy(dtype=bool)
         counts[key] = (int((ok & listed).sum()), int(listed.sum()))
-    school_age = listed[at] & (age >= 3) & (age < 16)
+    school_age = listed[at] & (age >= r.param("school_min_age")) & \
+        m["child"].to_numpy(dtype=bool)  # fmt: skip
     counts["school_at_right_age"] = (
         int((school_age & ~m["out_of_school_child"].to_numpy(dtype=bool)).sum()),
         int(school_age.sum()))  # fmt: skip
     members = listed[at]
     insured = (m["health_insurance"].astype(object) == True).to_numpy()  # noqa: E712
     counts["health_insurance_support"] = (int((members & insured).sum()), int(members.sum()))
-    workers = (listed | escaped)[at] & (age >= 15)
-    trained = m["education"].isin(TRAINED).to_numpy() if "education" in m else \
-        np.zeros(len(m), dtype=bool)  # fmt: skip
+    workers = (listed | escaped)[at] & (age >= r.param("working_age_min"))
+    trained = m["education"].isin(targets.trained).to_numpy()
     counts["workers_trained"] = (int((workers & trained).sum()), int(workers.sum()))
+    words = words_file("report_plan.yaml")  # what each measured indicator counts, vi and en
     out = []
     column = f"target_{year}" if f"target_{year}" in targets.services else None
     for row in targets.services.to_dict("records"):
@@ -171,12 +158,11 @@ def services(pop: Population, targets: Targets, year: int) -> list[dict[str, Any
                                 "lead_department": row["lead_department"]}  # fmt: skip
         if row["id"] in counts:
             num, den = counts[row["id"]]
-            value = rate(num, den)
-            bound_above = row["id"] in NOT_MEASURED
+            value = rate(num, den)  # every measured target is a floor ("at least")
             item |= {"measured": True, "numerator": num, "denominator": den, "rate": value,
-                     "counts": MEASURED[row["id"]],
+                     "counts": words[f"counts_{row['id']}"],
                      "met": None if value is None or target is None or pd.isna(target) else
-                     (value <= target if bound_above else value >= target)}  # fmt: skip
+                     value >= target}  # fmt: skip
         else:
             item |= {"measured": False, "why": WHY.get(row["id"], "support_ledger")}
         out.append(item)

@@ -65,7 +65,7 @@ def services_table(data: dict[str, Any], w: dict[str, str], lang: str) -> pd.Dat
                      w["target"]: s["target"],
                      w["met"]: "" if not measured or s["met"] is None else
                      (w["yes"] if s["met"] else w["no"]),
-                     w["counts"]: w[f"counts_{s['id']}"] if measured else "", w["department"]: s["lead_department"]})
+                     w["counts"]: s["counts"][lang] if measured else "", w["department"]: s["lead_department"]})
     return pd.DataFrame(rows)
 
 

@@ -20,7 +20,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from engine.evaluators.evaluation import Tri
+from engine.errors import RegistryError
+from engine.evaluators.evaluation import Tables, Tri
+from engine.evaluators.vectorised import age_fields
 from engine.registry.rows import column_array, decision_columns
 from engine.results.classify import BatchResult
 from household_models.batch import ParsedBatch
@@ -87,7 +89,6 @@ def from_batch(batch: ParsedBatch, result: BatchResult, as_of: dt.date, *,
     hh = pd.DataFrame({
         "household_id": text("household_id"), "district": text("district"),
         "commune": text("commune"), "engine_class": res["class"].astype(str).to_numpy(),
-        "statuses": res["statuses"].astype(str).to_numpy(),
         "causes": text("causes") if "causes" in batch.households else "",
         "deprivation_count": pd.to_numeric(res["deprivation_count"], errors="coerce"),
     })  # fmt: skip
@@ -111,6 +112,8 @@ def from_batch(batch: ParsedBatch, result: BatchResult, as_of: dt.date, *,
         members[name] = values.to_numpy() if values is not None else None
         if _given(values):
             given.add(name)
+    ages = age_fields(Tables.of(batch), as_of) if "age" in batch.members else {}
+    members["age_years"] = ages["age_years"].values if ages else np.nan  # as the rulebook counts
     facts = result.evaluation.member_facts
     for fact in MEMBER_FACTS:
         members[fact] = _tri(facts.get(fact), len(owner))
@@ -118,13 +121,14 @@ def from_batch(batch: ParsedBatch, result: BatchResult, as_of: dt.date, *,
         hh["head_name"], members["name"], members["id_number"] = None, None, None
         given -= {"head_name", "name", "id_number"}
     _household_facts(hh, members, n)
+    _statuses(hh, result, owner)
     return Population(hh, members, indicators, as_of, "batch", given=given, batch=batch,
                       result=result)  # fmt: skip
 
 
 def _household_facts(hh: pd.DataFrame, members: pd.DataFrame, n: int) -> None:
-    """Columns of each household drawn from its members and statuses: persons, the head's
-    ethnicity, sex and year of birth, the target groups."""
+    """Columns of each household drawn from its members: persons, the head's ethnicity and
+    sex."""
     hh["persons"] = np.bincount(members["position"].to_numpy(dtype=np.int64), minlength=n)
     rel = members["relationship"].astype(object)
     is_head = (rel == "head").to_numpy()
@@ -144,89 +148,43 @@ def _household_facts(hh: pd.DataFrame, members: pd.DataFrame, n: int) -> None:
     hh["minority"] = ethnicity.map(lambda v: None if v is None else not v)
     hh["female_head"] = hh["head_sex"].map(lambda v: None if v is None or v != v else
                                            v == "female")  # fmt: skip
-    status = hh["statuses"].str
-    hh["no_working_capacity"] = status.contains(r"(?:^|;)without_working_capacity(?:\[|;|$)")
-    hh["meritorious"] = status.contains(r"(?:^|;)meritorious(?:\[|;|$)")
 
 
-def _raw_frame(table: Any) -> pd.DataFrame:
-    """A stored table as the cells a survey gives: dates as ISO text, whole numbers stored as
-    floating point as integers, missing cells None."""
-    frame = table.to_pandas()
-    out = {}
-    for name in frame.columns:
-        col = frame[name]
-        if pd.api.types.is_float_dtype(col):
-            whole = col.dropna()
-            if len(whole) and bool((whole == np.floor(whole)).all()):
-                col = col.astype("Int64")
-        elif pd.api.types.is_datetime64_any_dtype(col):
-            col = col.dt.strftime("%Y-%m-%d")
-        values = col.astype(object)
-        out[name] = values.where(col.notna(), None)
-    return pd.DataFrame(out, dtype=object)
+def _statuses(hh: pd.DataFrame, result: BatchResult, owner: np.ndarray) -> None:
+    """``status.<id>``: the household holds the status (a member status: some member does),
+    from the evaluation, as the results' statuses column says."""
+    for status, _ in result.resolved.statuses:
+        held = np.asarray(result.evaluation.statuses[status.id].t, dtype=bool)
+        if status.context != "household":
+            held = np.bincount(owner[held], minlength=len(hh)) > 0
+        hh[f"status.{status.id}"] = held
 
 
 def from_registry(reg: Any, round_name: str, *, names: bool = True) -> Population:
     """The population of a registry round: each household's latest assessment rebuilt from
     its stored inputs and rulebook, with its recognised class and flow code."""
-    import pyarrow as pa
-
     from engine.loader import load_rulebook
-    from engine.registry.audit import rules_snapshot
+    from engine.registry.audit import rules_snapshot, stored_inputs
     from engine.registry.history import current, require_round
     from engine.results.classify import classify
     from household_models.parse import parse_batch
-    from household_models.readers import RawBatch, SourceTable
 
     require_round(reg, round_name)
     latest = current(reg, "c.round = ?", round_name, columns="seq, household_id, recording, "
                      "class, recognised, flow, as_of").to_pandas().sort_values("seq")  # fmt: skip
     as_of = pd.Timestamp(latest["as_of"].iloc[0]).date() if len(latest) else None
     if as_of is None:
-        from engine.errors import RegistryError
-
         raise RegistryError("round_unknown", round=round_name, known=round_name)
-    reg.con.register("_latest", pa.table({"seq": pa.array(latest["seq"].to_numpy())}))
-    try:
-        hh = _raw_frame(reg.query(
-            "SELECT h.* EXCLUDE (round, row_hash) FROM households h JOIN _latest l ON "
-            "l.seq = h.seq WHERE h.round = ? ORDER BY h.seq", round_name))  # fmt: skip
-        members = _raw_frame(reg.query(
-            "SELECT m.* EXCLUDE (round, seq, row_hash) FROM members m JOIN _latest l ON "
-            "l.seq = m.assessment WHERE m.round = ? ORDER BY m.assessment, m.member_no, m.seq",
-            round_name))  # fmt: skip
-        personal = reg.query("SELECT p.assessment, p.member_no, p.name, p.id_number FROM "
-                             "personal p JOIN _latest l ON l.seq = p.assessment WHERE "
-                             "p.round = ? ORDER BY p.seq", round_name).to_pandas() \
-            if names else pd.DataFrame()  # fmt: skip
-    finally:
-        reg.con.unregister("_latest")
-    if not personal.empty:
-        heads = personal[personal["member_no"].isna()].drop_duplicates("assessment")
-        hh["head_name"] = hh["seq"].map(dict(zip(heads["assessment"], heads["name"],
-                                                  strict=True)))  # fmt: skip
-        rest = personal[personal["member_no"].notna()]
-        key = dict(zip(zip(rest["assessment"], rest["member_no"].astype(int), strict=True),
-                       zip(rest["name"], rest["id_number"], strict=True), strict=True))  # fmt: skip
-        pairs = [key.get((int(a), int(m)), (None, None)) if m is not None else (None, None)
-                 for a, m in zip(members["assessment"], members["member_no"], strict=True)]
-        members["name"] = [p[0] for p in pairs]
-        members["id_number"] = [p[1] for p in pairs]
-    hh = hh.drop(columns=["seq"])
-    members = members.drop(columns=["assessment"])
     recordings = sorted(int(r) for r in latest["recording"].unique())
     manifests = {rec: reg.rows("SELECT rules FROM recordings WHERE round = ? AND seq = ?",
                                round_name, rec)[0][0] for rec in recordings}  # fmt: skip
     if len(set(manifests.values())) > 1:
-        from engine.errors import RegistryError
-
         raise RegistryError("report_rules_differ", round=round_name,
                             recordings=", ".join(map(str, recordings)))  # fmt: skip
     with rules_snapshot(reg, round_name, recordings[-1]) as root:
         book = load_rulebook(root)
-    batch = parse_batch(RawBatch(SourceTable(hh, "registry", "households", 1),
-                                 SourceTable(members, "registry", "members", 1)))  # fmt: skip
+    batch = parse_batch(stored_inputs(reg, round_name, latest["seq"].astype(int).tolist(),
+                                      names))  # fmt: skip
     result = classify(batch, book, as_of)
     pop = from_batch(batch, result, as_of, names=names)
     pop.book = book

@@ -145,12 +145,12 @@ def two_units(hh: pd.DataFrame, households: list[Column], persons: list[Column],
     return both.drop(columns=["_order"]).reset_index(drop=True)
 
 
-def sums_check(form: str, table: pd.DataFrame, numbers: list[str]) -> dict[str, Any]:
+def sums_check(form: str, table: pd.DataFrame, numbers: list[str],
+               unit: str | None = None) -> dict[str, Any]:  # fmt: skip
     """Every district row is the sum of its communes, the total row the sum of the districts
-    (for the count columns ``numbers``, headers of ``table``)."""
+    (for the count columns ``numbers``, headers of ``table``; ``unit``: the column of a
+    ``two_units`` table, each unit's rows checked apart)."""
     bad: list[str] = []
-    unit = next((c for c in table.columns if c not in ("level",) and table[c].isin(
-        ["Hộ", "Households"]).any()), None)  # fmt: skip
     groups = [table] if unit is None else [table[table[unit] == u] for u in table[unit].unique()]
     for part in groups:
         levels = part["level"].tolist()
