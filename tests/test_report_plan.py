@@ -142,3 +142,81 @@ def test_the_gap_under_a_scenario(plan: dict[str, Any], tmp_path: Path) -> None:
         ["T-01", "T-03", "T-08"]  # fmt: skip
     assert {h["income_rise_vnd"] for h in gap["households"]} == {1_800_001 - 1_200_000}
     assert district["first_year_vnd"] == gap["first_year_vnd"]
+
+
+# Communes of 1 July 2025 (Resolution 1666/NQ-UBTVQH15), with the former districts of their
+# old units: Tân Hưng = Tân Hưng, Phương Nam (TP Hưng Yên) + Thủ Sỹ (Tiên Lữ): shared 2 : 1 by
+# the crosswalk's assumption (one part per old unit); Quang Hưng lies wholly in Phù Cừ.
+TAN_HUNG = {"TP Hưng Yên": 2 / 3, "Tiên Lữ": 1 / 3}
+
+
+def test_a_round_under_the_new_communes_is_placed_through_the_crosswalk(
+        tmp_path: Path) -> None:  # fmt: skip
+    from tests.rounds import AS_OF, batch
+
+    hh_path, mem_path = batch(tmp_path, "2025")
+    hh = pd.read_csv(hh_path, dtype=str, keep_default_na=False)
+    place = {"T-01": ("", "Xã Tân Hưng"), "T-03": ("", "xã  tân hưng"), "T-08": ("", "Tân Hưng"),
+             "T-02": ("", "Quang Hưng"), "T-04": ("", "Phường Trà Lý"),
+             "T-07": ("Phù Cừ", "Tân Hưng")}  # the district column wins where it names one
+    hh["huyện"] = hh["mã hộ"].map(lambda h: place[h][0])
+    hh["xã"] = hh["mã hộ"].map(lambda h: place[h][1])
+    hh.to_csv(hh_path, index=False)
+    reg = tmp_path / "new.duckdb"
+    code, out = run("review", "record", str(hh_path), str(mem_path), "--registry", str(reg),
+                    "--round", "2025", "--as-of", AS_OF["2025"], "--verify", "0")  # fmt: skip
+    assert code == 0, out
+    code, out = run("report", "plan", "--registry", str(reg))
+    assert code == 0, out
+    data = json.loads(out[out.index("{"):])
+    # Tân Hưng: T-01, T-03 (poor, template P, low income) and T-08 (poor); T-02 and T-07 are
+    # not poor, T-04 near-poor (no decision in this registry)
+    city, tien_lu = _row(data, "2025", "TP Hưng Yên"), _row(data, "2025", "Tiên Lữ")
+    assert (city["households"], city["poor"]) == (3 * TAN_HUNG["TP Hưng Yên"],) * 2
+    assert (tien_lu["households"], tien_lu["poor"]) == (3 * TAN_HUNG["Tiên Lữ"],) * 2
+    assert city["estimated_households"] == 2 and tien_lu["estimated_households"] == 1
+    assert city["rate"] == 100.0 and city["flows"]["new"] == city["flows"]["end"] == 2
+    # over the planned rate (2025: TP Hưng Yên 138 of 37,645; Tiên Lữ 183 of 33,329)
+    assert city["to_leave"] == int(np.ceil(2 - 138 * 2 / 37645)) == 2
+    assert tien_lu["to_leave"] == int(np.ceil(1 - 183 / 33329)) == 1
+    phu_cu = _row(data, "2025", "Phù Cừ")  # T-02 (Quang Hưng) and T-07 (written Phù Cừ)
+    assert (phu_cu["households"], phu_cu["poor"], phu_cu["estimated_households"]) == (2, 0, 0)
+    unplaced = _row(data, "2025", "")  # Trà Lý: a ward of the former Thái Bình, kept as is
+    assert (unplaced["households"], unplaced["plan_households"]) == (1, None)
+    total = _row(data, "2025", None)
+    assert (total["households"], total["poor"], total["estimated_households"]) == (6, 3, 3)
+    # the households behind the gap are whole: each listed under its commune's largest share
+    listed = {h["household_id"] for d in data["gap"] if d["district"] == "TP Hưng Yên"
+              for h in d["households"]}  # fmt: skip
+    assert listed == {"T-01", "T-03", "T-08"}
+    assert not [h for d in data["gap"] if d["district"] == "Tiên Lữ" for h in d["households"]]
+    code, out = run("report", "plan", "--registry", str(reg), "-o", str(tmp_path / "p.html"))
+    assert code == 0, out
+    page = (tmp_path / "p.html").read_text("utf-8")
+    assert "rules/places/crosswalk.csv" in page and "1666/NQ-UBTVQH15" in page
+    assert "Kỳ 2025: có 3 hộ" in page
+
+
+def test_the_crosswalk_covers_the_39_new_units_and_checks_its_rows(tmp_path: Path) -> None:
+    import shutil
+
+    from engine.errors import RulebookError
+    from engine.loader import DEFAULT_RULES_DIR
+    from engine.reports.places import commune_key, load_crosswalk
+
+    found = load_crosswalk()
+    assert len(found.shares) == 39  # 6 wards and 33 communes (Resolution 1666, Article 1)
+    for parts in found.shares.values():
+        assert abs(sum(s for _, s, _ in parts) - 1) < 1e-9
+    assert {d for d, _, _ in found.shares[commune_key("Phường Sơn Nam")]} == {
+        "TP Hưng Yên", "Kim Động"}  # fmt: skip
+    root = tmp_path / "rules"
+    shutil.copytree(DEFAULT_RULES_DIR / "places", root / "places")
+    path = root / "places" / "crosswalk.csv"
+    text = path.read_text("utf-8").replace("Thủ Sỹ,1,old_units", "Thủ Sỹ,zero,old_units")
+    path.write_text(text, "utf-8")
+    with pytest.raises(RulebookError) as err:
+        load_crosswalk(root, ["TP Hưng Yên", "Tiên Lữ"])
+    lines = [str(p) for p in err.value.problems]
+    assert any(line.startswith(f"{path}:3: weight 'zero'") for line in lines), lines
+    assert any("'Phù Cừ' is not a district of the plan" in line for line in lines), lines

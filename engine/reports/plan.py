@@ -5,7 +5,8 @@ change; and the Appendix 02 service indicators the survey can measure, against t
 A round counts for the plan year of its evaluation date. The actual numbers are the registry's
 recognised lists (each household's latest assessment; the commune's decision where recorded).
 Households are placed in a former district by the survey's district column (the former
-district, as the plan reports)."""
+district, as the plan reports) or, where it names none of them, by their commune through the
+crosswalk of ``engine.reports.places`` (estimates where a commune straddles districts)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ import yaml
 from engine.loader import DEFAULT_RULES_DIR
 from engine.registry.history import FLOW_KEYS, current_sql, flows, rounds
 from engine.registry.store import Registry
+from engine.reports.places import Crosswalk, apportion, load_crosswalk, number
 from engine.reports.population import Population
 from engine.reports.tables import rate
 from engine.text import words_file
@@ -35,6 +37,7 @@ class Targets:
     services: pd.DataFrame
     cite: dict[str, str]
     trained: tuple[str, ...]  # the education levels of a trained worker
+    crosswalk: Crosswalk  # new communes -> former districts
 
 
 def load_targets(root: Path | None = None) -> Targets:
@@ -48,20 +51,35 @@ def load_targets(root: Path | None = None) -> Targets:
         part.columns = ["district", "households", "poor", "rate"]
         rows.append(part.assign(year=year, result=year in meta["poverty"]["results"]))
     services = pd.read_csv(folder / meta["services"]["file"])
+    crosswalk = load_crosswalk(root, wide["district"])
     return Targets(pd.concat(rows, ignore_index=True),
                    {int(y): v for y, v in meta["poverty"]["total_row"].items()}, services,
                    {"poverty": meta["poverty"]["clause"],
                     "services": meta["services"]["clause"]},
-                   tuple(meta["services"]["trained_levels"]))  # fmt: skip
+                   tuple(meta["services"]["trained_levels"]), crosswalk)  # fmt: skip
 
 
-def _actual(reg: Registry, round_name: str) -> pd.DataFrame:
+def _actual(reg: Registry, round_name: str,
+            targets: Targets) -> tuple[dict[str, dict[str, float]], dict[str, float]]:  # fmt: skip
     found = reg.records(
-        "SELECT coalesce(district, '') AS district, count(*) AS households, "
-        "count(*) FILTER (WHERE recognised = 'poor') AS poor FROM (" + current_sql(
-            "c.round = ? AND c.class <> 'invalid'", "district, recognised") + ") GROUP BY 1",
-        round_name)  # fmt: skip
-    return pd.DataFrame(found, columns=["district", "households", "poor"])
+        "SELECT coalesce(district, '') AS district, coalesce(commune, '') AS commune, "
+        "count(*) AS households, count(*) FILTER (WHERE recognised = 'poor') AS poor FROM (" +
+        current_sql("c.round = ? AND c.class <> 'invalid'", "district, commune, recognised") +
+        ") GROUP BY 1, 2", round_name)  # fmt: skip
+    return apportion(found, ("households", "poor"), targets.crosswalk,
+                     targets.districts["district"])  # fmt: skip
+
+
+def placed(pop: Population, targets: Targets) -> Population:
+    """``pop`` with each household's district the plan district it is listed under (the
+    largest share of its commune where the district column names none of the plan's)."""
+    from dataclasses import replace
+
+    hh = pop.households
+    names = set(targets.districts["district"])
+    district = [targets.crosswalk.majority(d, c, names) for d, c in
+                zip(hh["district"].fillna(""), hh["commune"].fillna(""), strict=True)]  # fmt: skip
+    return replace(pop, households=hh.assign(district=district))
 
 
 def monitor(reg: Registry, targets: Targets) -> list[dict[str, Any]]:
@@ -75,42 +93,50 @@ def monitor(reg: Registry, targets: Targets) -> list[dict[str, Any]]:
         if year not in years:
             continue
         plan = targets.districts[targets.districts["year"] == year].set_index("district")
-        actual = _actual(reg, info.name).set_index("district")
-        moves = {(r["level"], r["district"]): r for r in flows(reg, info.name)["rows"]
-                 if r["list"] == "poor" and r["unit"] == "households"}  # fmt: skip
-        names = list(plan.index) + [d for d in actual.index if d not in plan.index]
-        for district in [*names, ""]:
+        actual, assumed = _actual(reg, info.name, targets)
+        found = flows(reg, info.name)["rows"]
+        poor_flows = [r for r in found if r["list"] == "poor" and r["unit"] == "households"]
+        moves, _ = apportion([r for r in poor_flows if r["level"] == "commune"],
+                             FLOW_KEYS["poor"], targets.crosswalk, plan.index)  # fmt: skip
+        total_flows = next((r for r in poor_flows if r["level"] == "total"), None)
+        names = list(plan.index) + sorted(d for d in actual if d not in plan.index)
+        for district in [*names, None]:  # None: the province
             p_h: Any
             p_p: Any
-            if district == "":
+            if district is None:
                 p_h, p_p = plan["households"].sum(), plan["poor"].sum()
-                a_h, a_p = actual["households"].sum(), actual["poor"].sum()
-                row_flows = moves.get(("total", ""))
+                a_h = sum(a["households"] for a in actual.values())
+                a_p = sum(a["poor"] for a in actual.values())
+                row_flows: dict[str, Any] | None = total_flows
+                guessed = sum(assumed.values())
             else:
                 p_h = plan["households"].get(district)
                 p_p = plan["poor"].get(district)
-                a_h = actual["households"].get(district, 0)
-                a_p = actual["poor"].get(district, 0)
-                row_flows = moves.get(("district", district))
+                a_h = actual.get(district, {}).get("households", 0.0)
+                a_p = actual.get(district, {}).get("poor", 0.0)
+                row_flows = moves.get(district)
+                guessed = assumed.get(district, 0.0)
+            a_h, a_p = number(a_h), number(a_p)
             p_rate = None if p_h is None else rate(p_p, p_h)
             a_rate = rate(a_p, a_h)
-            # the poor households the planned rate allows among the actual households
-            allowed = None if p_h is None or not p_h else \
-                int(np.floor(int(p_p) * int(a_h) / int(p_h) + 1e-9))  # fmt: skip
+            # the poor households above what the planned rate allows among the actual ones
+            over = None if p_h is None or not p_h or not a_h else \
+                a_p - int(p_p) * a_h / int(p_h)  # fmt: skip
             out.append({
-                "round": info.name, "year": year, "district": district or None,
+                "round": info.name, "year": year, "district": district,
                 "plan_households": None if p_h is None else int(p_h),
                 "plan_poor": None if p_p is None else int(p_p), "plan_rate": p_rate,
                 "plan_is_result": bool(plan["result"].iloc[0]) if len(plan) else False,
-                "households": int(a_h), "poor": int(a_p), "rate": a_rate,
+                "households": a_h, "poor": a_p, "rate": a_rate,
+                "estimated_households": number(guessed),
                 "gap_points": None if p_rate is None or a_rate is None else
                 round(a_rate - p_rate, 2),
-                "gap_households": None if p_p is None or not a_h else int(a_p) - int(p_p),
-                "to_leave": None if allowed is None or not a_h else max(0, int(a_p) - allowed),
+                "gap_households": None if p_p is None or not a_h else number(a_p - int(p_p)),
+                "to_leave": None if over is None else max(0, int(np.ceil(over - 1e-9))),
                 "on_track": None if p_rate is None or a_rate is None else a_rate <= p_rate,
-                "printed_total": targets.printed.get(year) if district == "" else None,
+                "printed_total": targets.printed.get(year) if district is None else None,
                 "flows": None if row_flows is None else
-                {k: int(row_flows[k]) for k in FLOW_KEYS["poor"]},
+                {k: number(row_flows[k]) for k in FLOW_KEYS["poor"]},
             })  # fmt: skip
     return out
 
@@ -181,8 +207,9 @@ def under_scenario(pop: Population, targets: Targets, year: int,
 
     scenario = load_scenario(path, pop.book)
     resolved = scenario.apply(pop.book, pop.as_of)
-    again = from_batch(pop.batch, classify(pop.batch, pop.book, pop.as_of, resolved=resolved),
-                       pop.as_of, names=False)  # fmt: skip
+    again = placed(from_batch(pop.batch, classify(pop.batch, pop.book, pop.as_of,
+                                                  resolved=resolved), pop.as_of, names=False),
+                   targets)  # fmt: skip
     hh = again.households[again.households["class"] != "invalid"]
     plan = targets.districts[targets.districts["year"] == year].set_index("district")
     rows, off = [], {}
@@ -224,7 +251,7 @@ def plan_data(reg: Registry, name: str, round_name: str | None = None,
                             known=", ".join(r.name for r in infos))  # fmt: skip
     from engine.reports.gap import behind
 
-    pop = from_registry(reg, chosen.name, names=False)
+    pop = placed(from_registry(reg, chosen.name, names=False), targets)
     rows = monitor(reg, targets)
     off = {r["district"]: r["to_leave"] for r in rows if r["round"] == chosen.name
            and r["district"] is not None and r["to_leave"]}  # fmt: skip
@@ -232,6 +259,7 @@ def plan_data(reg: Registry, name: str, round_name: str | None = None,
     return {
         "scenario": found,
         "registry": name, "rounds": [r.name for r in infos], "cite": targets.cite,
+        "crosswalk": {"file": targets.crosswalk.file, "source": targets.crosswalk.source},
         "districts": rows,
         "gap": behind(pop, off),
         "labels": {"indicators": {rule.id: dict(rule.label) for rule, _ in

@@ -17,8 +17,8 @@ from engine.text import format_number, html_page, words_file
 
 PRINT_CSS = "@page{size:A4;margin:12mm}@media print{body{max-width:none;margin:0}svg{max-width:100%}}"
 POVERTY_COLUMNS = ("round", "year", "district", "plan_households", "plan_poor", "plan_rate",
-                   "households", "poor", "rate", "gap_points", "gap_households", "to_leave",
-                   "on_track")  # fmt: skip
+                   "households", "poor", "rate", "estimated_households", "gap_points",
+                   "gap_households", "to_leave", "on_track")  # fmt: skip
 
 
 def plan_words(lang: str) -> dict[str, str]:
@@ -26,7 +26,9 @@ def plan_words(lang: str) -> dict[str, str]:
 
 
 def _district(row: dict[str, Any], w: dict[str, str]) -> str:
-    return w["province"] if row["district"] is None else str(row["district"])
+    if row["district"] is None:
+        return w["province"]
+    return str(row["district"]) or w["no_district"]
 
 
 def _cell(key: str, row: dict[str, Any], w: dict[str, str]) -> Any:
@@ -123,7 +125,12 @@ def scenario_table(data: dict[str, Any], w: dict[str, str]) -> pd.DataFrame:
 
 
 def _notes(data: dict[str, Any], w: dict[str, str], lang: str) -> list[str]:
-    notes = [w["aid"], f"{w['source']}: {data['cite']['poverty']}; {data['cite']['services']}"]
+    notes = [w["aid"], f"{w['source']}: {data['cite']['poverty']}; {data['cite']['services']}",
+             w["placement"].format(file=data["crosswalk"]["file"],
+                                   source=data["crosswalk"]["source"][lang])]  # fmt: skip
+    notes += [w["estimated"].format(round=r["round"], households=format_number(
+        r["estimated_households"], lang)) for r in data["districts"]
+        if r["district"] is None and r["estimated_households"]]  # fmt: skip
     for r in data["districts"]:
         printed = r.get("printed_total")
         if printed and int(printed["poor"]) != r["plan_poor"]:
