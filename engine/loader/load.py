@@ -36,8 +36,8 @@ DEFAULT_RULES_DIR = Path(__file__).resolve().parent.parent.parent / "rules"
 
 
 # Folders of rules/ that hold data the rulebook does not decide with (the plan's monitoring
-# targets): they are not part of the rulebook's version.
-NOT_RULES = ("plan",)
+# targets, the crosswalk of communes to former districts): not part of the rulebook's version.
+NOT_RULES = ("plan", "places")
 
 
 def hash_tree(root: Path) -> str:
