@@ -220,3 +220,11 @@ def test_the_crosswalk_covers_the_39_new_units_and_checks_its_rows(tmp_path: Pat
     lines = [str(p) for p in err.value.problems]
     assert any(line.startswith(f"{path}:3: weight 'zero'") for line in lines), lines
     assert any("'Phù Cừ' is not a district of the plan" in line for line in lines), lines
+    # not part of the rulebook: editing it leaves the rulebook's version as it is
+    from engine.loader.load import hash_tree
+
+    whole = tmp_path / "whole"
+    shutil.copytree(DEFAULT_RULES_DIR, whole)
+    before = hash_tree(whole)
+    (whole / "places" / "crosswalk.yaml").write_text("# edited\n", "utf-8")
+    assert hash_tree(whole) == before == hash_tree(DEFAULT_RULES_DIR)
