@@ -185,6 +185,10 @@ def test_a_round_under_the_new_communes_is_placed_through_the_crosswalk(
     assert (unplaced["households"], unplaced["plan_households"]) == (1, None)
     total = _row(data, "2025", None)
     assert (total["households"], total["poor"], total["estimated_households"]) == (6, 3, 3)
+    # no support ledger in this registry: the ledger's indicators are not measured, never 0 %
+    unmeasured = {s["id"]: s.get("why") for s in data["services"] if not s["measured"]}
+    assert {k: unmeasured.get(k) for k in ("employment_support", "housing_support")} == {
+        "employment_support": "support_ledger", "housing_support": "support_ledger"}
     # the households behind the gap are whole: each listed under its commune's largest share
     listed = {h["household_id"] for d in data["gap"] if d["district"] == "TP Hưng Yên"
               for h in d["households"]}  # fmt: skip
@@ -228,3 +232,38 @@ def test_the_crosswalk_covers_the_39_new_units_and_checks_its_rows(tmp_path: Pat
     before = hash_tree(whole)
     (whole / "places" / "crosswalk.yaml").write_text("# edited\n", "utf-8")
     assert hash_tree(whole) == before == hash_tree(DEFAULT_RULES_DIR)
+
+
+def test_the_ledger_indicators_count_delivered_support_among_those_who_need_it(
+        plan: dict[str, Any], tmp_path: Path) -> None:  # fmt: skip
+    import shutil
+
+    from tests.rounds import table
+
+    # without these actions in the ledger: measured, none delivered. Who needs them in 2025:
+    # job placement, the unemployed head (member 1) of each poor or near-poor household built
+    # on HY-001 (T-01, T-03, T-08); housing, the poor ones of those (T-01 was decided
+    # near-poor); training for low-income workers, both working members of T-02
+    by = {s["id"]: s for s in plan["services"]}
+    assert [(by[k]["numerator"], by[k]["denominator"]) for k in (
+        "employment_support", "housing_support", "skills_training_support")] == [
+        (0, 3), (0, 2), (0, 2)]  # fmt: skip
+    reg = tmp_path / "copy.duckdb"
+    shutil.copy(plan["_reg"], reg)
+    delivered = table(tmp_path / "more.csv", [
+        {"household_id": h, "member_no": m, "action_id": a, "delivered_on": "2026-03-01"}
+        for h, m, a in [("T-03", "1", "employment.job_placement"),
+                        ("T-03", "2", "employment.job_placement"),  # not recommended to her
+                        ("T-08", "", "housing.great_solidarity_house"),
+                        ("T-01", "", "housing.great_solidarity_house"),  # near-poor by decision
+                        ("T-02", "1", "employment.low_income_worker_training")]])  # fmt: skip
+    code, out = run("review", "support", "--registry", str(reg), "--round", "2025",
+                    str(delivered))  # fmt: skip
+    assert code == 0, out
+    code, out = run("report", "plan", "--registry", str(reg))
+    assert code == 0, out
+    by = {s["id"]: s for s in json.loads(out[out.index("{"):])["services"]}
+    assert [(by[k]["numerator"], by[k]["denominator"], by[k]["rate"]) for k in (
+        "employment_support", "housing_support", "skills_training_support")] == [
+        (1, 3, 33.33), (1, 2, 50.0), (1, 2, 50.0)]  # fmt: skip
+    assert by["housing_support"]["target"] == 100 and by["housing_support"]["met"] is False

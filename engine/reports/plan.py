@@ -38,6 +38,7 @@ class Targets:
     cite: dict[str, str]
     trained: tuple[str, ...]  # the education levels of a trained worker
     crosswalk: Crosswalk  # new communes -> former districts
+    ledger: dict[str, dict[str, Any]]  # indicators counted from the support ledger
 
 
 def load_targets(root: Path | None = None) -> Targets:
@@ -56,7 +57,8 @@ def load_targets(root: Path | None = None) -> Targets:
                    {int(y): v for y, v in meta["poverty"]["total_row"].items()}, services,
                    {"poverty": meta["poverty"]["clause"],
                     "services": meta["services"]["clause"]},
-                   tuple(meta["services"]["trained_levels"]), crosswalk)  # fmt: skip
+                   tuple(meta["services"]["trained_levels"]), crosswalk,
+                   dict(meta["services"].get("ledger") or {}))  # fmt: skip
 
 
 def _actual(reg: Registry, round_name: str,
@@ -142,10 +144,34 @@ def monitor(reg: Registry, targets: Targets) -> list[dict[str, Any]]:
 
 
 # Why an indicator is not measured: health-sector statistics of all under-fives; a degree or
-# certificate the survey does not record; the others count support received by those who need
-# it, which the survey does not say (the support ledger records what was delivered, not need).
+# certificate the survey does not record; the ledger's indicators when the round has no ledger.
 WHY = {"child_underweight": "health_statistics", "child_stunting": "health_statistics",
        "workers_certified": "not_in_survey"}
+
+
+def _ledger(pop: Population, spec: dict[str, Any]) -> tuple[int, int]:
+    """(received, need) of one ledger indicator: the people (or households) of the round the
+    rulebook recommends one of ``spec``'s actions to, and those of them the ledger records one
+    of those actions delivered to."""
+    actions = set(spec["actions"])
+    rec = pop.result.recommendations
+    rec = rec[rec["action_id"].astype(str).isin(actions)]
+    if spec.get("classes"):
+        listed = set(pop.households.loc[pop.households["class"].isin(spec["classes"]),
+                                        "household_id"].astype(str))  # fmt: skip
+        rec = rec[rec["household_id"].astype(str).isin(listed)]
+    s = pop.support
+    s = s[s["action_id"].astype(str).isin(actions)]
+    if spec["unit"] == "households":
+        need = set(rec["household_id"].astype(str))
+        got = set(s["household_id"].astype(str))
+    else:
+        rec = rec[rec["member_no"].notna()]
+        need = set(zip(rec["household_id"].astype(str), rec["member_no"].astype(int),
+                       strict=True))  # fmt: skip
+        s = s[s["member_no"].notna()]
+        got = set(zip(s["household_id"].astype(str), s["member_no"].astype(int), strict=True))
+    return len(need & got), len(need)
 
 
 def services(pop: Population, targets: Targets, year: int) -> list[dict[str, Any]]:
@@ -173,6 +199,9 @@ def services(pop: Population, targets: Targets, year: int) -> list[dict[str, Any
     workers = (listed | escaped)[at] & (age >= r.param("working_age_min"))
     trained = m["education"].isin(targets.trained).to_numpy()
     counts["workers_trained"] = (int((workers & trained).sum()), int(workers.sum()))
+    if pop.support is not None:
+        for key, spec in targets.ledger.items():
+            counts[key] = _ledger(pop, spec)
     words = words_file("report_plan.yaml")  # what each measured indicator counts, vi and en
     out = []
     column = f"target_{year}" if f"target_{year}" in targets.services else None
