@@ -161,6 +161,7 @@ def _ledger(pop: Population, spec: dict[str, Any]) -> tuple[int, int]:
                                         "household_id"].astype(str))  # fmt: skip
         rec = rec[rec["household_id"].astype(str).isin(listed)]
     s = pop.support
+    assert s is not None  # the caller counts these only with a ledger
     s = s[s["action_id"].astype(str).isin(actions)]
     if spec["unit"] == "households":
         need = set(rec["household_id"].astype(str))
