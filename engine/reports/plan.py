@@ -163,6 +163,8 @@ def _ledger(pop: Population, spec: dict[str, Any]) -> tuple[int, int]:
     s = pop.support
     assert s is not None  # the caller counts these only with a ledger
     s = s[s["action_id"].astype(str).isin(actions)]
+    need: set[Any]
+    got: set[Any]
     if spec["unit"] == "households":
         need = set(rec["household_id"].astype(str))
         got = set(s["household_id"].astype(str))
