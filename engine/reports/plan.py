@@ -245,7 +245,9 @@ def under_scenario(pop: Population, targets: Targets, year: int,
     hh = again.households[again.households["class"] != "invalid"]
     plan = targets.districts[targets.districts["year"] == year].set_index("district")
     rows, off = [], {}
-    for district, part in hh.groupby("district", sort=True):
+    order = {d: k for k, d in enumerate(plan.index)}  # the plan's order, then the others
+    groups = sorted(hh.groupby("district", sort=True), key=lambda g: order.get(g[0], len(order)))
+    for district, part in groups:
         poor = int((part["class"] == "poor").sum())
         row: dict[str, Any] = {"district": district, "households": len(part), "poor": poor,
                                "rate": rate(poor, len(part)), "to_leave": None}  # fmt: skip
