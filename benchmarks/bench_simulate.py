@@ -102,7 +102,7 @@ def main() -> None:
         mem.to_parquet(Path(tmp) / "m.parquet")
         batch = parse_batch(read_survey([Path(tmp) / "h.parquet", Path(tmp) / "m.parquet"]))
     scenarios = [load_scenario(p, book)
-                 for p in sorted((ROOT / "examples" / "scenarios").glob("*.yaml"))]  # fmt: skip
+                 for p in sorted((ROOT / "rules" / "scenarios").glob("*.yaml"))]  # fmt: skip
     runs = []
     for _ in range(2):  # the first run also pays one-off costs (imports, caches): keep the best
         t = time.perf_counter()

@@ -64,7 +64,7 @@ def classify_cmd(inputs: tuple[Path, ...], output: Path, as_of: dt.date, lang: s
       giamngheo classify survey.parquet survey.members.parquet -o results.parquet \\
           --as-of 2025-06-30 --verify 0
       giamngheo classify survey.xlsx -o results.xlsx --as-of 2025-06-30 \\
-          --scenario examples/scenarios/rural_line_1800k.yaml
+          --scenario rules/scenarios/rural_line_1800k.yaml
     """
     started = time.perf_counter()
     book = rulebook(rules_dir, as_of)

@@ -21,7 +21,7 @@ from engine.text import format_number
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--scenario", "scenario_files", multiple=True, required=True,
               type=click.Path(path_type=Path, dir_okay=False),
-              help="scenario YAML (repeat for several); see examples/scenarios/")  # fmt: skip
+              help="scenario YAML (repeat for several); see rules/scenarios/")  # fmt: skip
 @as_of_option()
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
               help="report: .xlsx (scenarios, classes, transitions, indicators, costs, "
@@ -35,7 +35,7 @@ def simulate_cmd(inputs: tuple[Path, ...], scenario_files: tuple[Path, ...], as_
 
     \b
     Example:
-      giamngheo simulate survey.xlsx --scenario examples/scenarios/rural_line_1800k.yaml \\
+      giamngheo simulate survey.xlsx --scenario rules/scenarios/rural_line_1800k.yaml \\
           --as-of 2025-06-30 -o report.xlsx
     """
     if output.suffix.lower() not in (".xlsx", ".html"):

@@ -14,9 +14,9 @@ from engine import default_rulebook
 from engine.errors import EXIT_CODES, RulebookError, suggest
 from engine.loader import load_rulebook
 from engine.text import TOTAL_LABEL, fill_params, format_number
-from tests.helpers import AS_OF, EXAMPLES, RULES, run, run_cases
+from tests.helpers import AS_OF, EXAMPLES, ROOT, RULES, run, run_cases
 
-SCENARIO = str(EXAMPLES / "scenarios" / "rural_line_1800k.yaml")
+SCENARIO = str(ROOT / "rules" / "scenarios" / "rural_line_1800k.yaml")
 
 
 def no_traceback(out: str) -> None:

@@ -17,12 +17,12 @@ from engine.simulation.report import COLOURS, render_report_html
 from engine.simulation.scenario import load_scenario
 from engine.simulation.simulate import simulate
 from tests.browser import colour_pixels, screenshot
-from tests.helpers import AS_OF, EXAMPLES
+from tests.helpers import AS_OF, EXAMPLES, ROOT
 
 
 def test_the_report_renders_with_its_charts_in_headless_chromium(tmp_path: Path) -> None:
     book = default_rulebook()
-    shipped = [load_scenario(p, book) for p in sorted((EXAMPLES / "scenarios").glob("*.yaml"))]
+    shipped = [load_scenario(p, book) for p in sorted((ROOT / "rules" / "scenarios").glob("*.yaml"))]
     sim = simulate(EXAMPLES / "survey.xlsx", shipped, AS_OF, book=book)
     page = tmp_path / "report.html"
     write_text(page, render_report_html(sim, "vi"))

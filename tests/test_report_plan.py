@@ -14,7 +14,7 @@ import pytest
 
 from engine.simulation.report import COLOURS
 from tests.browser import colour_pixels, screenshot
-from tests.helpers import EXAMPLES, run
+from tests.helpers import ROOT, run
 from tests.rounds import three_rounds
 
 # Appendix 01 of the plan, as printed (Phụ lục 01: Dự kiến tỷ lệ hộ nghèo 2023–2025).
@@ -129,7 +129,7 @@ def test_the_households_behind_the_gap(plan: dict[str, Any]) -> None:
 def test_the_gap_under_a_scenario(plan: dict[str, Any], tmp_path: Path) -> None:
     # the shipped scenario raises the rural poverty line to 1,800,000 VND; without the
     # commune's decision, T-01 (1,200,000, five deprivations) is poor again beside T-03, T-08
-    scenario = EXAMPLES / "scenarios" / "rural_line_1800k.yaml"
+    scenario = ROOT / "rules" / "scenarios" / "rural_line_1800k.yaml"
     code, out = run("report", "plan", "--registry", str(plan["_reg"]), "--scenario",
                     str(scenario))  # fmt: skip
     assert code == 0, out

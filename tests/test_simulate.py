@@ -19,7 +19,7 @@ from engine.errors import RulebookError
 from engine.simulation.scenario import load_scenario, scenario_from_dict
 from engine.simulation.simulate import simulate
 from household_models import parse_batch, read_survey
-from tests.helpers import EXAMPLES, FAST, batch_of, cases, frames, run
+from tests.helpers import EXAMPLES, FAST, ROOT, batch_of, cases, frames, run
 
 AS_OF = dt.date(2025, 6, 30)
 RULES = Path(__file__).parent.parent / "rules"
@@ -140,7 +140,7 @@ def test_scenario_equals_classify_under_an_edited_rulebook(sid: str, tmp_path: P
     else:
         target.write_text(after, "utf-8")
     edited = load_rulebook(rules)
-    sim = simulate(sample_batch, [EXAMPLES / "scenarios" / f"{sid}.yaml"], AS_OF, book=book)
+    sim = simulate(sample_batch, [ROOT / "rules" / "scenarios" / f"{sid}.yaml"], AS_OF, book=book)
     plain = classify(sample_batch, edited, AS_OF)
     assert list(sim.scenarios[sid].classes) == list(plain.results["class"])
     classes = sim.tables["classes"]
@@ -167,7 +167,7 @@ def test_scenario_equals_classify_under_an_edited_rulebook(sid: str, tmp_path: P
 
 
 def test_sharing_member_facts_changes_nothing(sample_batch: Any) -> None:
-    shipped = sorted((EXAMPLES / "scenarios").glob("*.yaml"))
+    shipped = sorted((ROOT / "rules" / "scenarios").glob("*.yaml"))
     shared = simulate(sample_batch, shipped, AS_OF)
     alone = simulate(sample_batch, shipped, AS_OF, share_facts=False)
     for name, frame in shared.tables.items():
@@ -178,7 +178,7 @@ def test_sharing_member_facts_changes_nothing(sample_batch: Any) -> None:
 
 def test_the_2027_standard_today_equals_classify_with_that_rulebook(sample_batch: Any) -> None:
     book = default_rulebook()
-    scenario = load_scenario(EXAMPLES / "scenarios" / "standard_2027_today.yaml", book)
+    scenario = load_scenario(ROOT / "rules" / "scenarios" / "standard_2027_today.yaml", book)
     sim = simulate(sample_batch, [scenario], AS_OF, book=book)
     plain = classify(sample_batch, book, AS_OF, resolved=scenario.apply(book, AS_OF))
     assert list(sim.scenarios[scenario.id].classes) == list(plain.results["class"])
@@ -204,7 +204,7 @@ def test_member_facts_are_shared_between_runs_only_when_defined_alike(sample_bat
 
 def test_every_shipped_scenario_loads_and_runs() -> None:
     book = default_rulebook()
-    shipped = [load_scenario(p, book) for p in sorted((EXAMPLES / "scenarios").glob("*.yaml"))]
+    shipped = [load_scenario(p, book) for p in sorted((ROOT / "rules" / "scenarios").glob("*.yaml"))]
     assert {s.id for s in shipped} >= {"standard_2027_today", "rural_line_1800k",
                                        "housing_area_10m2", "health_insurance_all_ages"}  # fmt: skip
     assert any(s.indicators_add for s in shipped)  # a provincial extra indicator is shipped
@@ -257,7 +257,7 @@ def test_classify_with_a_scenario_gives_the_scenario_classes(tmp_path: Path) -> 
     out = tmp_path / "results.csv"
     code, text = run("classify", str(EXAMPLES / "survey.xlsx"), "-o", str(out), "--as-of",
                      "2025-06-30", "--verify", "0", "--scenario",
-                     str(EXAMPLES / "scenarios" / "rural_line_1800k.yaml"))  # fmt: skip
+                     str(ROOT / "rules" / "scenarios" / "rural_line_1800k.yaml"))  # fmt: skip
     assert code == 0, text
     results = pd.read_csv(out, dtype=str, encoding="utf-8-sig")
     moved = results.set_index("mã hộ").loc[["HY-004", "HY-015"], "class"]
@@ -271,7 +271,7 @@ def test_classify_with_a_scenario_gives_the_scenario_classes(tmp_path: Path) -> 
 def simulate_example(out: Path) -> tuple[int, str]:
     """The simulate command on the example batch with the rural-line scenario."""
     return run("simulate", str(EXAMPLES / "survey.xlsx"), "--scenario",
-               str(EXAMPLES / "scenarios" / "rural_line_1800k.yaml"), "--as-of", "2025-06-30",
+               str(ROOT / "rules" / "scenarios" / "rural_line_1800k.yaml"), "--as-of", "2025-06-30",
                "-o", str(out))  # fmt: skip
 
 

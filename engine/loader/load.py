@@ -37,7 +37,7 @@ DEFAULT_RULES_DIR = Path(__file__).resolve().parent.parent.parent / "rules"
 
 # Folders of rules/ that hold data the rulebook does not decide with (the plan's monitoring
 # targets, the crosswalk of communes to former districts): not part of the rulebook's version.
-NOT_RULES = ("plan", "places")
+NOT_RULES = ("plan", "places", "scenarios")
 
 
 def hash_tree(root: Path) -> str:
