@@ -28,7 +28,9 @@ COMMANDS = {
     "review": "cli.review:review_group",
     "rules": "cli.rules:rules_group",
     "sample": "cli.sample:sample_cmd",
+    "serve": "cli.web.serve:serve_cmd",
     "simulate": "cli.simulate:simulate_cmd",
+    "template": "cli.template:template_cmd",
     "test": "cli.test:test_cmd",
 }
 

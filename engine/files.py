@@ -250,6 +250,18 @@ def write_text(path: Path, text: str) -> Path:
     return _commit([(_staged(path, write), path)])[0]
 
 
+def save_workbook(wb: Any, path: Path) -> Path:
+    """Save an openpyxl workbook built elsewhere (the survey template) atomically, its bytes
+    depending only on its content."""
+
+    def write(tmp: Path) -> None:
+        wb.properties.created = FIXED_TIME
+        wb.save(tmp)
+        _same_bytes(tmp)
+
+    return _commit([(_staged(path, write), path)])[0]
+
+
 def write_tables(tables: dict[str, pd.DataFrame], path: Path, *, workbook: bool = False,
                  paths: dict[str, Path] | None = None,
                  preambles: dict[str, list[list[Any]]] | None = None) -> list[Path]:  # fmt: skip

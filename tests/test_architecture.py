@@ -25,7 +25,7 @@ FLOORS: dict[str, int] = {
 }  # fmt: skip
 # Inside household_models, the order of its modules (columns is the leaf).
 HOUSEHOLD_ORDER = ["columns", "vocab", "models", "schema", "batch", "cells", "sheets", "readers",
-                   "parse", "side"]  # fmt: skip
+                   "parse", "side", "template"]  # fmt: skip
 MAX_LINES = 500
 
 
