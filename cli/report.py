@@ -50,8 +50,8 @@ def forms_cmd(inputs: tuple[Path, ...], registry_path: Path | None, round_name: 
     sheet of every identity the forms satisfy."""
     from engine.errors import CheckFailed
     from engine.files import check_target
-    from engine.reports.lists import build
-    from engine.reports.workbook import communes_frame, write_forms
+    from engine.results.classify import classify
+    from household_models import parse_batch, read_survey
 
     if output.suffix.lower() != ".xlsx":
         raise click.UsageError("-o must name a workbook (.xlsx)")
@@ -62,33 +62,46 @@ def forms_cmd(inputs: tuple[Path, ...], registry_path: Path | None, round_name: 
         if round_name is None:
             raise click.UsageError("--registry needs --round")
         check_target(output, [registry_path])
-        pop, flows = _from_registry(registry_path, round_name, not without_names)
+        written, count, checks = forms_workbook(output, registry=(registry_path, round_name),
+                                                lang=lang, names=not without_names,
+                                                communes=communes_path)  # fmt: skip
     else:
         if not inputs or as_of is None:
             raise click.UsageError("give a survey batch and --as-of, or --registry and --round")
         check_target(output, list(inputs))
-        pop, flows = _from_batch(list(inputs), as_of, rules_dir, not without_names), None
-    if communes_path is not None:
-        pop.communes = communes_frame(communes_path)
-    forms = build(pop, lang, flows)
-    written = write_forms(forms, pop, output, lang)
-    checks = forms[-1].checks  # the checks sheet: every identity checked
+        book = rulebook(rules_dir, as_of)
+        batch = parse_batch(read_survey(list(inputs)))
+        written, count, checks = forms_workbook(
+            output, batch=(batch, classify(batch, book, as_of), as_of), lang=lang,
+            names=not without_names, communes=communes_path)  # fmt: skip
     failed = sum(not c["holds"] for c in checks)
-    say(word("report_forms", forms=len(forms) - 1, checks=len(checks), failed=failed))
+    say(word("report_forms", forms=count, checks=len(checks), failed=failed))
     say(word("written", path=written))
     if failed:
         raise CheckFailed("report_check_failed", count=failed, path=written)
 
 
-def _from_batch(inputs: list[Path], as_of: dt.date, rules_dir: Path | None,
-                names: bool) -> Population:  # fmt: skip
+def forms_workbook(output: Path, *, registry: tuple[Path, str] | None = None,
+                   batch: tuple[Any, Any, dt.date] | None = None, lang: str = "vi",
+                   names: bool = True,
+                   communes: Path | None = None) -> tuple[Path, int, list[dict[str, Any]]]:  # fmt: skip
+    """Write the report forms of a registry's round (``registry``: its file and round) or of a
+    classified batch (``batch``: parsed batch, result, evaluation date); returns the workbook,
+    the number of forms and its checks (every identity, holding or not). Used by ``report forms`` and the page."""
+    from engine.reports.lists import build
     from engine.reports.population import from_batch
-    from engine.results.classify import classify
-    from household_models import parse_batch, read_survey
+    from engine.reports.workbook import communes_frame, write_forms
 
-    book = rulebook(rules_dir, as_of)
-    batch = parse_batch(read_survey(inputs))
-    return from_batch(batch, classify(batch, book, as_of), as_of, names=names)
+    if registry is not None:
+        pop, flows = _from_registry(registry[0], registry[1], names)
+    else:
+        assert batch is not None
+        pop, flows = from_batch(batch[0], batch[1], batch[2], names=names), None
+    if communes is not None:
+        pop.communes = communes_frame(communes)
+    forms = build(pop, lang, flows)
+    written = write_forms(forms, pop, output, lang)
+    return written, len(forms) - 1, forms[-1].checks  # the checks sheet: every identity
 
 
 def _from_registry(path: Path, round_name: str,

@@ -107,11 +107,29 @@ def record_cmd(inputs: tuple[Path, ...], registry_path: Path, round_name: str, a
     rounds; recording a household again in an open round adds an assessment that supersedes
     the earlier one.
     """
+    done = record_inputs(list(inputs), registry_path, round_name, as_of, output=output,
+                         decisions_path=decisions_path, events_path=events_path, kind=kind,
+                         lang=lang, rules_dir=rules_dir, verify=verify, verify_max=verify_max)
+    say(word("review_recorded", registry=registry_path, round=round_name, **{
+        k: done[k] for k in ("recording", "households", "superseded", "listed")}))  # fmt: skip
+    for flow, n in sorted(done["flows"].items()):
+        say(word("review_flows_line", flow=_flow(flow), households=int(n)))
+
+
+def record_inputs(inputs: list[Path], registry_path: Path, round_name: str, as_of: dt.date, *,
+                  output: Path | None = None, decisions_path: Path | None = None,
+                  events_path: Path | None = None, kind: str = "annual", lang: str = "vi",
+                  rules_dir: Path | None = None, verify: float = 0.01,
+                  verify_max: int | None = None) -> dict[str, Any]:  # fmt: skip
+    """Classify the survey files as ``classify`` does and record them in a round: what
+    ``review record`` does (and the page's registry tab). Returns what was recorded."""
     from cli.classify import classify_and_report
+    from engine.evaluators import CROSSCHECK_MAX
     from engine.files import check_target
     from engine.registry.record import begin_round, check_decisions, prepare_batch, record
     from engine.results.outputs import output_paths
 
+    verify_max = CROSSCHECK_MAX if verify_max is None else verify_max
     started = time.perf_counter()
     book = rulebook(rules_dir, as_of)
     if output is not None:
@@ -127,7 +145,7 @@ def record_cmd(inputs: tuple[Path, ...], registry_path: Path, round_name: str, a
             assert plan is not None
             return prepare_batch(reg, plan, batch)
 
-        batch, result = classify_and_report(list(inputs), output, book, as_of, lang, "vectorised",
+        batch, result = classify_and_report(inputs, output, book, as_of, lang, "vectorised",
                                             verify, verify_max, os.cpu_count() or 1, None,
                                             started, prepare)  # fmt: skip
         if decisions is not None and decisions_path is not None:
@@ -137,16 +155,13 @@ def record_cmd(inputs: tuple[Path, ...], registry_path: Path, round_name: str, a
                    "decisions": decisions_path.name if decisions_path else None,
                    "events": events_path.name if events_path else None}  # fmt: skip
         side = [p for p in (decisions_path, events_path) if p is not None]
-        done = record(reg, plan, batch, result, book, [*inputs, *side], options, decisions,
-                      events)  # fmt: skip
+        done: dict[str, Any] = record(reg, plan, batch, result, book, [*inputs, *side], options,
+                                      decisions, events)  # fmt: skip
     finally:
         if plan is not None:
             plan.close()
         reg.close()
-    say(word("review_recorded", registry=registry_path, round=round_name, **{
-        k: done[k] for k in ("recording", "households", "superseded", "listed")}))  # fmt: skip
-    for flow, n in sorted(done["flows"].items()):
-        say(word("review_flows_line", flow=_flow(flow), households=int(n)))
+    return done
 
 
 @review_group.command("close")

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from household_models.parse import parse_batch
     from household_models.readers import RawBatch, read_survey
     from household_models.schema import HOUSEHOLD_SPECS, MEMBER_SPECS
+    from household_models.template import build_template
 
 _WHERE = {
     "HOUSEHOLD_SPECS": "household_models.schema",
@@ -37,6 +38,7 @@ _WHERE = {
     "SurveyReadError": "engine.errors",
     "parse_batch": "household_models.parse",
     "read_survey": "household_models.readers",
+    "build_template": "household_models.template",
 }
 __all__ = [
     "HOUSEHOLD_SPECS",
@@ -52,6 +54,7 @@ __all__ = [
     "SurveyReadError",
     "parse_batch",
     "read_survey",
+    "build_template",
 ]
 
 
