@@ -115,6 +115,20 @@ def test_a_scenario_gives_the_simulate_report_and_workbook(classified, tmp_path:
     assert none.status_code == 400 and "ít nhất một kịch bản" in _text(none.text)
 
 
+def test_a_parquet_pair_with_english_headers(tmp_path: Path) -> None:
+    out = tmp_path / "s.parquet"
+    code, text = run("sample", "-o", str(out), "--households", "300", "--seed", "2",
+                     "--year", "2025")  # fmt: skip
+    assert code == 0, text
+    with client() as c:
+        r = upload(c, [out, tmp_path / "s.members.parquet"], as_of="2025-10-15")
+        assert r.status_code == 303, r.text
+        page = _text(c.get("/results").text)
+        assert "Kết quả (300 hộ)" in page and "Tổng" in page
+        first = c.get("/results?page=2", headers={"HX-Request": "1"}).text
+        assert "Trang 2/6" in _text(first) and first.count('href="/household/') == 50
+
+
 def test_english_switch(classified) -> None:
     r = classified.post("/lang", data={"csrf": token_of(classified), "lang": "en",
                                        "next": "/results"})  # fmt: skip

@@ -64,6 +64,7 @@ class Batch:
     parsed: Any
     result: Any
     book: Any
+    places: Any  # each household's id, district and commune, as parsed (a DataFrame)
     downloads: dict[str, Path] = field(default_factory=dict)  # name -> file written once
 
 

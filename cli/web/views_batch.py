@@ -18,12 +18,12 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from cli.web.common import LANG_COOKIE, Refused, check_csrf, page, visit_of
 from cli.web.state import Batch, Job, State, Visit
 from engine import classify, save_workbook, write_result, write_tables
-from household_models import HOUSEHOLD_SPECS, build_template, parse_batch, read_survey
+from engine.text import UNNAMED_DISTRICT
+from household_models import build_template, parse_batch, read_survey
 
 SUFFIXES = (".xlsx", ".csv", ".parquet")
 PAGE_ROWS = 50
 ERRORS_SHOWN = 200
-FIELD = {s.name: s.vi for s in HOUSEHOLD_SPECS}  # the results' headers are the survey's
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -79,26 +79,37 @@ def classify_files(state: State, visit: Visit, files: list[Path], as_of: dt.date
     result = classify(batch, book, as_of, lang="vi", verify=state.settings.verify,
                       processes=os.cpu_count() or 1,
                       verify_max=state.settings.verify_max or None)  # fmt: skip
-    found = Batch(files, as_of, batch, result, book)
+    found = Batch(files, as_of, batch, result, book, places(batch))
     visit.batch = found
     return found
 
 
+def places(batch: Any) -> pd.DataFrame:
+    """Each household's id, district and commune as parsed (the results repeat the survey's
+    own headers, which a batch may write in Vietnamese or English), in batch order."""
+    out = {}
+    for name in ("household_id", "district", "commune"):
+        col = batch.households[name]
+        out[name] = np.where(col.missing, "", col.values.astype(object)).astype(str)
+    return pd.DataFrame(out)
+
+
 def _mask(batch: Batch, query: dict[str, str]) -> np.ndarray:
-    res = batch.result.results
+    res, where = batch.result.results, batch.places
     keep = np.ones(len(res), dtype=bool)
-    for key, column in (("district", FIELD["district"]), ("commune", FIELD["commune"]),
-                        ("class", "class")):  # fmt: skip
+    for key in ("district", "commune"):
         if query.get(key):
-            keep &= (res[column].astype(str) == query[key]).to_numpy()
+            keep &= (where[key] == query[key]).to_numpy()
+    if query.get("class"):
+        keep &= (res["class"].astype(str) == query["class"]).to_numpy()
     if query.get("deprivation") and query["deprivation"] in res.columns:
         keep &= (res[query["deprivation"]].astype(str) == "deprived").to_numpy()
     if query.get("action"):
         rec = batch.result.recommendations
         ids = set(rec.loc[rec["action_id"].astype(str) == query["action"], "household_id"])
-        keep &= res[FIELD["household_id"]].isin(ids).to_numpy()
+        keep &= where["household_id"].isin(ids).to_numpy()
     if query.get("q"):
-        keep &= res[FIELD["household_id"]].astype(str).str.contains(
+        keep &= where["household_id"].str.contains(
             query["q"].strip(), case=False, regex=False).to_numpy()  # fmt: skip
     return keep
 
@@ -114,24 +125,25 @@ def table_context(batch: Batch, query: dict[str, str], lang: str) -> dict[str, A
         number = min(max(1, int(query.get("page") or 1)), pages)
     except ValueError:
         number = 1
-    rows = res[keep].iloc[(number - 1) * PAGE_ROWS:number * PAGE_ROWS]
+    chosen = np.flatnonzero(keep)[(number - 1) * PAGE_ROWS:number * PAGE_ROWS]
+    rows = res.iloc[chosen]
+    where = batch.places.iloc[chosen]
     indicators = [(rule.id, rule.label[lang]) for rule, _ in r.indicators]
     label = dict(indicators)
     actions = dict((a.id, a.label[lang]) for a, _ in r.interventions)
     shown = []
-    for _, row in rows.iterrows():
+    for (_, row), (_, place) in zip(rows.iterrows(), where.iterrows(), strict=True):
         shown.append({
-            "id": str(row[FIELD["household_id"]]),
-            "district": "" if pd.isna(row[FIELD["district"]]) else str(row[FIELD["district"]]),
-            "commune": "" if pd.isna(row[FIELD["commune"]]) else str(row[FIELD["commune"]]),
+            "id": place["household_id"], "district": place["district"],
+            "commune": place["commune"],
             "class": r.classification.classes[str(row["class"])][lang],
             "code": str(row["class"]),
             "count": "" if pd.isna(row["deprivation_count"]) else int(row["deprivation_count"]),
             "deprived": [label[i] for i, _ in indicators if str(row.get(i)) == "deprived"],
             "support": _support(row["recommendations"], actions),
         })  # fmt: skip
-    districts = sorted(res[FIELD["district"]].dropna().astype(str).unique())
-    communes = sorted(res[FIELD["commune"]].dropna().astype(str).unique())
+    districts = sorted(d for d in batch.places["district"].unique() if d)
+    communes = sorted(c for c in batch.places["commune"].unique() if c)
     classes = [(k, v[lang]) for k, v in r.classification.classes.items()]
     link = {k: v for k, v in query.items() if v and k != "page"}
     return {"rows": shown, "total": total, "page": number, "pages": pages, "query": query,
@@ -156,10 +168,9 @@ def counts(batch: Batch, lang: str) -> dict[str, Any]:
     """Households per district and class (the summary of the results)."""
     res = batch.result.results
     classes = batch.result.resolved.classification.classes
-    district = res[FIELD["district"]].fillna("").astype(str)
-    table = pd.crosstab(district, res["class"].astype(str))
+    table = pd.crosstab(batch.places["district"].to_numpy(), res["class"].astype(str).to_numpy())
     order = [c for c in classes if c in table.columns]
-    rows = [{"district": d, "cells": [int(table.loc[d, c]) for c in order],
+    rows = [{"district": d or UNNAMED_DISTRICT, "cells": [int(table.loc[d, c]) for c in order],
              "total": int(table.loc[d].sum())} for d in table.index]  # fmt: skip
     return {"classes": [classes[c][lang] for c in order], "rows": rows,
             "totals": [int(table[c].sum()) for c in order], "total": int(len(res))}

@@ -88,8 +88,8 @@ def register(app: FastAPI) -> None:
                 reg.close()
             for entry in history:
                 entry["flow_label"] = _flow(entry.get("flow"), visit.lang)
-        found = visit.batch is not None and household_id in set(
-            visit.batch.result.results.iloc[:, 0].astype(str))  # fmt: skip
+        found = visit.batch is not None and bool(
+            (visit.batch.places["household_id"] == household_id).any())  # fmt: skip
         return page(request, "household.html", household=household_id, in_batch=found,
                     history=history)  # fmt: skip
 
