@@ -265,6 +265,17 @@ def _worker_evaluate(chunk: list[tuple[int, HouseholdRecord]]) -> list[tuple[int
     return out
 
 
+def _default_sigterm() -> None:
+    """In a worker: SIGTERM kills it, as it does by default. The command line turns SIGTERM
+    into an exception (to clean its temporary files); a forked worker inherits that handler,
+    and the pool's ``terminate`` (on leaving ``with``) could then leave a worker that is
+    waiting on the task queue's lock, which the pool holds while it terminates, never exiting:
+    the run hung there, now and then, after the cross-check was done."""
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def evaluate_households(resolved: Resolved, households: list[tuple[int, HouseholdRecord]],
                         processes: int = 1, keep_firings: bool = False,
                         chunk: int = 200) -> dict[int, DurableOutcome]:  # fmt: skip
@@ -279,7 +290,7 @@ def evaluate_households(resolved: Resolved, households: list[tuple[int, Househol
     import multiprocessing
 
     context = multiprocessing.get_context("fork")
-    with context.Pool(processes) as pool:
+    with context.Pool(processes, initializer=_default_sigterm) as pool:
         parts = pool.map(_worker_evaluate, chunks, chunksize=1)
     _WORKER.clear()
     return {p: o for part in parts for p, o in part}
