@@ -4,6 +4,7 @@ escaping, no names in the logs, files removed when done)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import io
 import logging
@@ -240,7 +241,12 @@ def test_the_registry_and_reports_pages(tmp_path: Path) -> None:
         page = _text(c.get("/registry").text)
         assert "2023" in page and "2025" in page and "Đã khóa" in page
         history = _text(c.get("/household/T-03").text)
-        assert "tái nghèo" in history and "credit.vbsp_poor" in history
+        from engine import default_rulebook
+
+        r = default_rulebook().resolve(dt.date(2025, 10, 15))
+        loan = next(a.label["vi"] for a, _ in r.interventions if a.id == "credit.vbsp_poor")
+        assert "tái nghèo" in history and "Hộ nghèo" in history and loan in history
+        assert "credit.vbsp_poor" not in history  # labels, not codes
         r = c.post("/registry/verify", data={"csrf": token_of(c)})
         assert "Sổ toàn vẹn" in _text(r.text)
         forms = c.get("/reports/forms/2025.xlsx")
@@ -271,3 +277,22 @@ def test_the_registry_and_reports_pages(tmp_path: Path) -> None:
         assert again.status_code == 400 and "2026" in _text(again.text)
         assert "Sổ toàn vẹn" in _text(c.post("/registry/verify", data={"csrf": token_of(c)}).text)
         assert c.get("/reports/forms/batch.xlsx").status_code == 200
+
+
+def test_serve_needs_a_token_beyond_this_machine(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import uvicorn
+
+    started: list[object] = []
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self: started.append(self.config.app))
+    code, text = run("serve", "--no-browser")
+    assert code == 0 and "http://127.0.0.1:8765/ " in text and "token" not in text
+    code, text = run("serve", "--no-browser", "--host", "0.0.0.0", "--port", "9000")
+    assert code == 0 and "http://127.0.0.1:9000/?token=" in text
+    token = text.split("?token=")[1].split()[0]
+    assert len(token) >= 24
+    secret = tmp_path / "t"
+    secret.write_text("office-token-123\n", "utf-8")
+    code, text = run("serve", "--no-browser", "--host", "0.0.0.0", "--token-file", str(secret))
+    assert code == 0 and "?token=office-token-123 " in text
+    app = started[-1]
+    assert app.state.web.settings.token == "office-token-123"  # type: ignore[attr-defined]

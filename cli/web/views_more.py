@@ -5,6 +5,7 @@ monitoring) and the registry (rounds; record, close, verify)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,27 @@ def _flow(code: str | None, lang: str) -> str:
         return code
 
 
+def _label_entry(entry: dict[str, Any], book: Any, lang: str) -> None:
+    """A history entry's classes and actions as people read them (the rulebook in force on
+    the round's date; codes where it has none)."""
+    if book is None:
+        return
+    with suppress(GiamngheoError):
+        r = book.resolve(dt.date.fromisoformat(str(entry["as_of"])))
+        classes = r.classification.classes
+        for key in ("class", "recognised_class"):
+            code = entry.get(key)
+            if code in classes:
+                entry[key] = classes[code][lang]
+        labels = {a.id: a.label[lang] for a, _ in r.interventions}
+        for key in ("recommendations",):
+            parts = [p for p in str(entry.get(key) or "").split("; ") if p]
+            entry[key] = "; ".join(labels.get(p.split("[")[0], p.split("[")[0]) +
+                                   (p[p.index("["):] if "[" in p else "") for p in parts)
+        for d in entry.get("delivered") or []:
+            d["action_id"] = labels.get(d["action_id"], d["action_id"])
+
+
 def shipped_scenarios() -> list[Path]:
     """The scenarios that ship with the rulebook (``rules/scenarios``)."""
     return sorted((Path(default_rulebook().root) / "scenarios").glob("*.yaml"))
@@ -86,8 +108,10 @@ def register(app: FastAPI) -> None:
                 history = []
             finally:
                 reg.close()
+            book = default_rulebook() if settings.rules_dir is None else None
             for entry in history:
                 entry["flow_label"] = _flow(entry.get("flow"), visit.lang)
+                _label_entry(entry, book, visit.lang)
         found = visit.batch is not None and bool(
             (visit.batch.places["household_id"] == household_id).any())  # fmt: skip
         return page(request, "household.html", household=household_id, in_batch=found,
