@@ -62,20 +62,20 @@ def forms_cmd(inputs: tuple[Path, ...], registry_path: Path | None, round_name: 
         if round_name is None:
             raise click.UsageError("--registry needs --round")
         check_target(output, [registry_path])
-        written, count, checks = forms_workbook(output, registry=(registry_path, round_name),
-                                                lang=lang, names=not without_names,
-                                                communes=communes_path)  # fmt: skip
+        written, forms = forms_workbook(output, registry=(registry_path, round_name), lang=lang,
+                                        names=not without_names, communes=communes_path)
     else:
         if not inputs or as_of is None:
             raise click.UsageError("give a survey batch and --as-of, or --registry and --round")
         check_target(output, list(inputs))
         book = rulebook(rules_dir, as_of)
         batch = parse_batch(read_survey(list(inputs)))
-        written, count, checks = forms_workbook(
+        written, forms = forms_workbook(
             output, batch=(batch, classify(batch, book, as_of), as_of), lang=lang,
             names=not without_names, communes=communes_path)  # fmt: skip
+    checks = forms[-1].checks  # the checks sheet: every identity checked
     failed = sum(not c["holds"] for c in checks)
-    say(word("report_forms", forms=count, checks=len(checks), failed=failed))
+    say(word("report_forms", forms=len(forms) - 1, checks=len(checks), failed=failed))
     say(word("written", path=written))
     if failed:
         raise CheckFailed("report_check_failed", count=failed, path=written)
@@ -84,10 +84,11 @@ def forms_cmd(inputs: tuple[Path, ...], registry_path: Path | None, round_name: 
 def forms_workbook(output: Path, *, registry: tuple[Path, str] | None = None,
                    batch: tuple[Any, Any, dt.date] | None = None, lang: str = "vi",
                    names: bool = True,
-                   communes: Path | None = None) -> tuple[Path, int, list[dict[str, Any]]]:  # fmt: skip
+                   communes: Path | None = None) -> tuple[Path, list[Any]]:  # fmt: skip
     """Write the report forms of a registry's round (``registry``: its file and round) or of a
-    classified batch (``batch``: parsed batch, result, evaluation date); returns the workbook,
-    the number of forms and its checks (every identity, holding or not). Used by ``report forms`` and the page."""
+    classified batch (``batch``: parsed batch, result, evaluation date); returns the workbook
+    and the forms, the last of which is the checks sheet (every identity, holding or not).
+    Used by ``report forms`` and the page."""
     from engine.reports.lists import build
     from engine.reports.population import from_batch
     from engine.reports.workbook import communes_frame, write_forms
@@ -101,7 +102,7 @@ def forms_workbook(output: Path, *, registry: tuple[Path, str] | None = None,
         pop.communes = communes_frame(communes)
     forms = build(pop, lang, flows)
     written = write_forms(forms, pop, output, lang)
-    return written, len(forms) - 1, forms[-1].checks  # the checks sheet: every identity
+    return written, forms
 
 
 def _from_registry(path: Path, round_name: str,

@@ -95,9 +95,25 @@ def test_every_readme_command_runs_as_written(tmp_path: Path, monkeypatch: Any) 
              for line in block.replace("\\\n", " ").splitlines()]  # fmt: skip
     commands = [line for line in lines if line.startswith("giamngheo ")]
     assert len(commands) >= 6
+    # ``giamngheo serve`` serves until stopped: here its server answers one page, then stops,
+    # and the browser it would open is noted instead
+    import uvicorn
+    import webbrowser
+    from fastapi.testclient import TestClient
+
+    served: list[int] = []
+
+    def serve_once(server: Any) -> None:
+        server.started = True
+        with TestClient(server.config.app) as client:
+            served.append(client.get("/").status_code)
+
+    monkeypatch.setattr(uvicorn.Server, "run", serve_once)
+    monkeypatch.setattr(webbrowser, "open", lambda url: served.append(url))
     for line in commands:
         code, out = run(*shlex.split(line)[1:])
         assert code == 0, (line, out)
+    assert 200 in served  # the page of ``giamngheo serve`` answered
     for block in re.findall(r"```python\n(.*?)```", readme, re.S):
         exec(compile(block, "README.md", "exec"), {})  # noqa: S102 - the README's own example
 

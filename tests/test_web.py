@@ -277,6 +277,9 @@ def test_the_registry_and_reports_pages(tmp_path: Path) -> None:
         assert again.status_code == 400 and "2026" in _text(again.text)
         assert "Sổ toàn vẹn" in _text(c.post("/registry/verify", data={"csrf": token_of(c)}).text)
         assert c.get("/reports/forms/batch.xlsx").status_code == 200
+        read = _text(c.get("/reports/forms/2025").text)  # the forms read on the page too
+        assert "01. Tổng hợp kết quả chính thức rà soát hộ nghèo" in read
+        assert "Tổng số hộ dân cư" in read and "15. " in read
 
 
 def test_serve_needs_a_token_beyond_this_machine(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -246,18 +246,20 @@ def register(app: FastAPI) -> None:
 
     @app.get("/reports/forms/{round_name}.xlsx")
     async def forms(request: Request, round_name: str) -> Response:
-        from cli.report import forms_workbook
-
-        visit = visit_of(request)
-        target = visit.subfolder("reports") / f"bao-cao-ra-soat-{round_name}.xlsx"
-        if round_name == "batch":
-            if visit.batch is None:
-                raise Refused(404, "no_batch")
-            forms_workbook(target, batch=(visit.batch.parsed, visit.batch.result,
-                                          visit.batch.as_of), lang=visit.lang)  # fmt: skip
-        else:
-            forms_workbook(target, registry=(_registry(request), round_name), lang=visit.lang)
+        target, _ = _forms(request, round_name)
         return FileResponse(target, media_type=XLSX, filename=target.name)
+
+    @app.get("/reports/forms/{round_name}")
+    async def forms_page(request: Request, round_name: str) -> Response:
+        target, found = _forms(request, round_name)
+        shown = []
+        for form in found:
+            table = form.table.drop(columns=["level"], errors="ignore")
+            shown.append({"key": form.key, "title": form.title, "notes": form.notes,
+                          "columns": [str(c) for c in table.columns],
+                          "rows": table.astype(object).where(table.notna(), "").values.tolist()})
+        return page(request, "forms.html", forms=shown, round_name=round_name,
+                    download=f"/reports/forms/{round_name}.xlsx")  # fmt: skip
 
     @app.get("/reports/plan.html")
     async def plan_page(request: Request) -> Response:
@@ -272,6 +274,21 @@ def register(app: FastAPI) -> None:
         target = visit.subfolder("reports") / "theo-doi-ke-hoach.xlsx"
         write_plan_workbook(_plan(request), target, visit.lang)
         return FileResponse(target, media_type=XLSX, filename=target.name)
+
+
+def _forms(request: Request, round_name: str) -> tuple[Path, list[Any]]:
+    """The forms of a round of the registry (or of the visit's batch: ``batch``), written
+    into the visit's folder once per request, and the forms themselves."""
+    from cli.report import forms_workbook
+
+    visit = visit_of(request)
+    target = visit.subfolder("reports") / f"bao-cao-ra-soat-{round_name}.xlsx"
+    if round_name == "batch":
+        if visit.batch is None:
+            raise Refused(404, "no_batch")
+        return forms_workbook(target, batch=(visit.batch.parsed, visit.batch.result,
+                                             visit.batch.as_of), lang=visit.lang)  # fmt: skip
+    return forms_workbook(target, registry=(_registry(request), round_name), lang=visit.lang)
 
 
 def _plan(request: Request) -> dict[str, Any]:
