@@ -97,8 +97,9 @@ def test_every_readme_command_runs_as_written(tmp_path: Path, monkeypatch: Any) 
     assert len(commands) >= 6
     # ``giamngheo serve`` serves until stopped: here its server answers one page, then stops,
     # and the browser it would open is noted instead
-    import uvicorn
     import webbrowser
+
+    import uvicorn
     from fastapi.testclient import TestClient
 
     served: list[int] = []
