@@ -50,10 +50,14 @@ log = logging.getLogger("giamngheo")
 @click.option("--scenario", "scenario_file", type=click.Path(path_type=Path, dir_okay=False),
               default=None, help="classify under a policy scenario (YAML, as for simulate) "
               "instead of the rules in force")  # fmt: skip
+@click.option("--cluster", default=None, metavar="local[:N]|ADDRESS",
+              help="a partitioned dataset folder on Dask: local starts a cluster of N worker "
+              "processes on this machine (default one per CPU), an address (tcp://host:8786) "
+              "uses a running scheduler; without it the partitions run in this process")  # fmt: skip
 def classify_cmd(inputs: tuple[Path, ...], output: Path, as_of: dt.date, lang: str,
                  rules_dir: Path | None, engine: str, verify: float, verify_max: int,
                  processes: int | None, chunk_size: int | None,
-                 scenario_file: Path | None) -> None:  # fmt: skip
+                 scenario_file: Path | None, cluster: str | None) -> None:  # fmt: skip
     """Classify every household of a survey batch.
 
     \b
@@ -65,9 +69,20 @@ def classify_cmd(inputs: tuple[Path, ...], output: Path, as_of: dt.date, lang: s
           --as-of 2025-06-30 --verify 0
       giamngheo classify survey.xlsx -o results.xlsx --as-of 2025-06-30 \\
           --scenario rules/scenarios/rural_line_1800k.yaml
+      giamngheo classify national/ -o results/ --as-of 2025-06-30 --cluster local
     """
     started = time.perf_counter()
     book = rulebook(rules_dir, as_of)
+    if len(inputs) == 1 and inputs[0].is_dir():
+        from cli.national import classify_dataset
+
+        if chunk_size is not None or scenario_file is not None or engine != "vectorised":
+            raise click.UsageError("a partitioned dataset is classified partition by partition:"
+                                   " drop --chunk-size, --scenario and --engine")  # fmt: skip
+        classify_dataset(inputs[0], output, as_of, lang, rules_dir, verify, verify_max, cluster)
+        return
+    if cluster is not None:
+        raise click.UsageError("--cluster needs a partitioned dataset folder as the input")
     resolved = None
     if scenario_file is not None:
         if chunk_size is not None:

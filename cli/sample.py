@@ -32,8 +32,14 @@ MEAN_MEMBERS = 3.5
 @click.option("--panel", "panel", default=None, metavar="FIRST-LAST",
               help="one survey a year for the same households, e.g. 2021-2025, into the folder "
               "-o (YEAR/survey.parquet, its members and events.csv); no noise")  # fmt: skip
+@click.option("--national", is_flag=True, help="a partitioned synthetic nation into the folder "
+              "-o: 63 provinces, each in partitions (province=NN/part=KKK/households.parquet "
+              "and members.parquet); 31,000,000 households unless --households")  # fmt: skip
+@click.option("--partition-size", type=click.IntRange(10, None), default=100_000,
+              show_default=True, help="households per partition (with --national)")
 def sample_cmd(output: Path, households: int | None, province: bool, seed: int, year: int,
-               noise: float, panel: str | None) -> None:  # fmt: skip
+               noise: float, panel: str | None, national: bool,
+               partition_size: int) -> None:  # fmt: skip
     """Write a synthetic Hưng Yên survey batch (deterministic for a seed).
 
     \b
@@ -41,7 +47,11 @@ def sample_cmd(output: Path, households: int | None, province: bool, seed: int, 
       giamngheo sample -o survey.parquet --province --seed 1 --year 2022
       giamngheo sample -o sample.xlsx --households 2000
       giamngheo sample -o panel/ --province --panel 2021-2025
+      giamngheo sample -o national/ --national --households 1000000
     """
+    if national:
+        _national(output, households, seed, year, noise, partition_size)
+        return
     if province == (households is not None):
         raise click.UsageError("give exactly one of --households N or --province")
     if panel is not None:
@@ -112,3 +122,24 @@ def _panel(folder: Path, span: str, households: int | None, seed: int) -> None:
                         members=len(survey.members), year=str(survey.year), seed=seed))  # fmt: skip
         for path in written:
             click.echo(word("written", path=path))
+
+
+def _national(output: Path, households: int | None, seed: int, year: int, noise: float,
+              partition_size: int) -> None:  # fmt: skip
+    """The synthetic nation, partition by partition: never more than one partition in memory."""
+    from engine.national import NATION_HOUSEHOLDS, nation_plan, write_partition
+
+    if output.suffix:
+        raise OutputError("output_is_folder", path=output)
+    plan = nation_plan(households or NATION_HOUSEHOLDS, partition_size, seed)
+    total = sum(n for _, _, n, _ in plan)
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                  console=console(), transient=True) as bar:  # fmt: skip
+        task = bar.add_task(word("sampling"), total=total)
+        done = 0
+        for part, first, n, part_seed in plan:
+            write_partition(output, part, first, n, part_seed, year, noise)
+            done += n
+            bar.update(task, completed=done)
+    console().print(word("national_written", partitions=len(plan), households=total,
+                         path=output))  # fmt: skip

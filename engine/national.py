@@ -1,0 +1,246 @@
+"""A partitioned survey dataset (a nation, province by province) classified partition by
+partition: in this process, or as one task per partition on Dask (``dask.distributed``), with
+the same results either way.
+
+The dataset is a folder of partitions, hive style: each leaf folder (``province=01``, or
+``province=01/commune=…``) holds ``households.parquet`` and ``members.parquet``, a household's
+members in its own partition. No rule reads across households, so a partition is classified as
+a whole batch; the only check across partitions, a household id repeated in two of them, is
+made first, over the id columns alone (DuckDB), and each partition is told which of its ids
+are repeated elsewhere (an error row, as in a single run). A member whose household is in
+another partition is an error row of its own partition (a member without a household).
+
+Each partition's results, errors and recommendations are written atomically into the same
+partition path under the output folder; the summary and department tables, merged from every
+partition's slim columns, are written only when every partition is done. A partition that
+cannot be read is reported with its path and the others still complete (the run is partial).
+The cross-check sample of a partition is drawn with a seed of its path: reproducible wherever
+the partition runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+HOUSEHOLDS, MEMBERS = "households.parquet", "members.parquet"
+TABLES = ("results", "errors", "recommendations")
+
+
+def partitions(root: Path) -> list[str]:
+    """The partitions of a dataset: the leaf folders (relative paths, posix) that hold a
+    households file, in sorted order."""
+    found = sorted(p.parent.relative_to(root).as_posix() for p in root.rglob(HOUSEHOLDS))
+    return [p for p in found if p != "."] or found
+
+
+def is_dataset(path: Path) -> bool:
+    return path.is_dir() and any(path.rglob(HOUSEHOLDS))
+
+
+def repeated_ids(root: Path, parts: list[str]) -> dict[str, set[str]]:
+    """Each partition's household ids that appear in more than one partition (DuckDB over the
+    id column alone: the nation is never held in memory)."""
+    import duckdb
+
+    files = [str(root / p / HOUSEHOLDS) for p in parts if (root / p / HOUSEHOLDS).is_file()]
+    if not files:
+        return {}
+    con = duckdb.connect(":memory:")
+    try:
+        rows = con.execute(
+            "WITH ids AS (SELECT trim(CAST(household_id AS VARCHAR)) AS id, filename AS f FROM "
+            "read_parquet(?, filename = true, union_by_name = true) WHERE household_id IS NOT "
+            "NULL) SELECT f, id FROM ids WHERE id IN (SELECT id FROM ids GROUP BY id HAVING "
+            "count(DISTINCT f) > 1)", [files]).fetchall()  # fmt: skip
+    except duckdb.Error:  # an unreadable partition: reported by its own task
+        return {}
+    finally:
+        con.close()
+    out: dict[str, set[str]] = {}
+    for f, hid in rows:
+        rel = Path(f).parent.relative_to(root).as_posix()
+        out.setdefault(rel, set()).add(str(hid))
+    return out
+
+
+def seed_of(part: str) -> int:
+    return zlib.crc32(part.encode("utf-8"))
+
+
+@dataclass
+class Job:
+    """What every task needs: the folders, the evaluation date and the options of classify."""
+
+    root: Path
+    output: Path
+    as_of: dt.date
+    rules_dir: Path | None = None
+    lang: str = "vi"
+    verify: float = 0.0
+    verify_max: int | None = None
+    repeated: dict[str, set[str]] = field(default_factory=dict)
+
+
+def classify_partition(job: Job, part: str) -> dict[str, Any]:
+    """Classify one partition and write its tables; what the merged tables need back (slim
+    columns), or the reason it could not be read."""
+    from engine.errors import GiamngheoError
+    from engine.files import write_tables
+    from engine.loader import cached_rulebook, default_rulebook
+    from engine.results.classify import classify
+    from household_models import parse_batch, read_survey
+
+    folder = job.root / part
+    try:
+        book = cached_rulebook(job.rules_dir) if job.rules_dir else default_rulebook()
+        raw = read_survey([folder / HOUSEHOLDS, folder / MEMBERS])
+        parsed = parse_batch(raw, job.repeated.get(part, set()))
+    except GiamngheoError as exc:
+        return {"part": part, "failed": {"vi": exc.vi, "en": exc.en}}
+    except OSError as exc:
+        return {"part": part, "failed": {"vi": str(exc), "en": str(exc)}}
+    result = classify(parsed, book, job.as_of, lang=job.lang, verify=job.verify,
+                      seed=seed_of(part), verify_max=job.verify_max)  # fmt: skip
+    target = job.output / part
+    write_tables({t: getattr(result, t) for t in TABLES}, target / "results.parquet",
+                 paths={t: target / f"{t}.parquet" for t in TABLES})  # fmt: skip
+    recs = result.recommendations
+    district = pd.Series(parsed.households["district"].values, dtype=object).fillna("")
+    position = {h: i for i, h in enumerate(parsed.households["household_id"].values)}
+    return {
+        "part": part, "failed": None,
+        "district": district.astype(str).to_numpy(),
+        "classes": result.results["class"].astype(str).to_numpy(),
+        "slim": pd.DataFrame({
+            "pos": recs["household_id"].map(position).to_numpy(),
+            "department_code": recs["department_code"], "department": recs["department"],
+            "member_no": recs["member_no"], "first_year_vnd": recs["first_year_vnd"],
+            "amount_vnd": recs["amount_vnd"], "amount_kind": recs["amount_kind"]}),
+        "households": len(result.results), "members": result.n_members,
+        "verified": result.verified, "disagreements": result.disagreements,
+    }  # fmt: skip
+
+
+def merge(job: Job, done: list[dict[str, Any]]) -> dict[str, Any]:
+    """The summary and department tables over every partition (in partition order), written
+    beside the partitions; the totals."""
+    from engine.files import write_tables
+    from engine.loader import cached_rulebook, default_rulebook
+    from engine.results.summaries import department_summary, summary_table
+
+    book = cached_rulebook(job.rules_dir) if job.rules_dir else default_rulebook()
+    r = book.resolve(job.as_of)
+    good = sorted((d for d in done if d["failed"] is None), key=lambda d: d["part"])
+    offsets = np.cumsum([0, *(d["households"] for d in good)])
+    slim = pd.concat([d["slim"].assign(pos=d["slim"]["pos"] + off)
+                      for d, off in zip(good, offsets, strict=False)] or
+                     [pd.DataFrame(columns=["pos"])], ignore_index=True)  # fmt: skip
+    district = np.concatenate([d["district"] for d in good]) if good else np.array([])
+    classes = np.concatenate([d["classes"] for d in good]) if good else np.array([])
+    summary = summary_table(district, classes, r)
+    departments = department_summary(slim, r, job.lang)
+    write_tables({"summary": summary, "departments": departments},
+                 job.output / "summary.parquet",
+                 paths={"summary": job.output / "summary.parquet",
+                        "departments": job.output / "departments.parquet"})  # fmt: skip
+    counts = pd.Series(classes).value_counts()
+    return {
+        "partitions": len(done), "failed": [d for d in done if d["failed"] is not None],
+        "households": int(sum(d["households"] for d in good)),
+        "members": int(sum(d["members"] for d in good)),
+        "verified": int(sum(d["verified"] for d in good)),
+        "disagreements": int(sum(d["disagreements"] for d in good)),
+        "class_counts": {c: int(counts.get(c, 0)) for c in r.classification.classes},
+        "resolved": r,
+    }  # fmt: skip
+
+
+def run_local(job: Job, parts: list[str],
+              progress: Callable[[int, int], None] | None = None) -> list[dict[str, Any]]:  # fmt: skip
+    """Every partition in this process, one after the other."""
+    out = []
+    for k, part in enumerate(parts):
+        out.append(classify_partition(job, part))
+        if progress:
+            progress(k + 1, len(parts))
+    return out
+
+
+def connect(cluster: str) -> Any:
+    """A Dask client: ``local`` or ``local:N`` starts a LocalCluster of N worker processes
+    (default: one per CPU), one thread each; anything else is a scheduler's address."""
+    from distributed import Client, LocalCluster
+
+    if cluster == "local" or cluster.startswith("local:"):
+        import os
+
+        n = int(cluster.split(":", 1)[1]) if ":" in cluster else (os.cpu_count() or 1)
+        local = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,  # type: ignore[no-untyped-call]
+                             dashboard_address=None)  # fmt: skip
+        return Client(local)  # type: ignore[no-untyped-call]
+    return Client(cluster)  # type: ignore[no-untyped-call]
+
+
+def run_dask(client: Any, job: Job, parts: Iterable[str],
+             progress: Callable[[int, int], None] | None = None) -> list[dict[str, Any]]:  # fmt: skip
+    """One task per partition on the client's cluster; a task lost with its worker runs again
+    elsewhere (the scheduler's rule), and its outputs are the same since it writes them whole."""
+    from distributed import as_completed
+
+    parts = list(parts)
+    futures = [client.submit(classify_partition, job, p, key=f"partition-{seed_of(p)}-{p}",
+                             pure=False, retries=2) for p in parts]  # fmt: skip
+    out = []
+    for k, future in enumerate(as_completed(futures)):  # type: ignore[no-untyped-call]
+        out.append(future.result())
+        if progress:
+            progress(k + 1, len(parts))
+    return out
+
+
+# The synthetic nation (``giamngheo sample --national``). Vietnam's 2024 review covered about
+# 31 million households over the 63 provinces of the time (599,608 poor, 1.93 %). No count per
+# province is at hand here, so the ASSUMPTION is an equal share per province; each province is
+# drawn by the Hưng Yên population model of ``engine.synthetic`` (its district rates, not the
+# nation's), which is what the engine's speed depends on, not the rates.
+NATION_HOUSEHOLDS = 31_000_000
+PROVINCES = 63
+PARTITION_SIZE = 100_000
+
+
+def nation_plan(households: int = NATION_HOUSEHOLDS, partition_size: int = PARTITION_SIZE,
+                seed: int = 1) -> list[tuple[str, int, int, int]]:  # fmt: skip
+    """The partitions of a synthetic nation: (path, first household number, households, seed),
+    provinces sharing the households equally, each cut into partitions of at most
+    ``partition_size``."""
+    provinces = min(PROVINCES, households)
+    base, extra = divmod(households, provinces)
+    out, first = [], 1
+    for p in range(provinces):
+        size = base + (1 if p < extra else 0)
+        for k, start in enumerate(range(0, size, partition_size)):
+            n = min(partition_size, size - start)
+            out.append((f"province={p + 1:02d}/part={k:03d}", first, n,
+                        seed * 1_000_003 + p * 1_000 + k))  # fmt: skip
+            first += n
+    return out
+
+
+def write_partition(root: Path, part: str, first: int, n: int, seed: int,
+                    year: int = 2025, noise: float = 0.002) -> int:  # fmt: skip
+    """Draw one partition and write its two files atomically; its members' count."""
+    from engine.files import write_tables
+    from engine.synthetic import generate
+
+    hh, mem = generate(n, year=year, seed=seed, noise=noise, first_id=first)
+    folder = root / part
+    write_tables({"households": hh, "members": mem}, folder / HOUSEHOLDS,
+                 paths={"households": folder / HOUSEHOLDS, "members": folder / MEMBERS})  # fmt: skip
+    return len(mem)

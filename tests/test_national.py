@@ -1,0 +1,131 @@
+"""A partitioned dataset (``sample --national``) classified in this process and on a local Dask
+cluster: the same bytes; the same results as one classify of all its households; the checks
+across partitions; a partition that cannot be read; a worker killed in the middle."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.helpers import run
+
+AS_OF = "2025-10-15"
+
+
+@pytest.fixture(scope="module")
+def nation(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("nation") / "national"
+    code, out = run("sample", "-o", str(root), "--national", "--households", "6300",
+                    "--partition-size", "60", "--seed", "3")  # fmt: skip
+    assert code == 0, out
+    return root
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*.parquet"))}  # fmt: skip
+
+
+def test_the_nation_is_partitioned_by_province(nation: Path) -> None:
+    parts = sorted(p.parent.relative_to(nation).as_posix() for p in nation.rglob("households.parquet"))
+    assert len(parts) == 63 * 2 and parts[0] == "province=01/part=000"  # 100 a province, 60 a part
+    sizes = [len(pd.read_parquet(nation / p / "households.parquet")) for p in parts[:2]]
+    assert sizes == [60, 40]
+    ids = pd.concat(pd.read_parquet(nation / p / "households.parquet", columns=["household_id"])
+                    for p in parts)["household_id"]  # fmt: skip
+    assert ids.is_unique and len(ids) == 6300
+
+
+def test_a_local_cluster_writes_the_bytes_of_one_process(nation: Path, tmp_path: Path) -> None:
+    one, two = tmp_path / "one", tmp_path / "two"
+    code, out = run("classify", str(nation), "-o", str(one), "--as-of", AS_OF)
+    assert code == 0, out
+    code, out = run("classify", str(nation), "-o", str(two), "--as-of", AS_OF,
+                    "--cluster", "local:2")  # fmt: skip
+    assert code == 0, out
+    assert "2 worker" in out
+    a, b = _files(one), _files(two)
+    assert len(a) == 126 * 3 + 2 and a == b  # every partition's tables, then the merged two
+    # the results of one classify of every household at once, compared as sorted tables
+    parts = sorted(p.parent for p in nation.rglob("households.parquet"))
+    for name in ("households", "members"):
+        pd.concat([pd.read_parquet(p / f"{name}.parquet") for p in parts]).to_parquet(
+            tmp_path / f"all.{name}.parquet", index=False)  # fmt: skip
+    code, out = run("classify", str(tmp_path / "all.households.parquet"),
+                    str(tmp_path / "all.members.parquet"), "-o", str(tmp_path / "all.parquet"),
+                    "--as-of", AS_OF)  # fmt: skip
+    assert code == 0, out
+    whole = pd.read_parquet(tmp_path / "all.parquet").sort_values("household_id")
+    parted = pd.concat(pd.read_parquet(one / p.relative_to(nation) / "results.parquet")
+                       for p in parts).sort_values("household_id")  # fmt: skip
+    pd.testing.assert_frame_equal(whole.reset_index(drop=True), parted.reset_index(drop=True))
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "all.summary.parquet"),
+                                  pd.read_parquet(one / "summary.parquet"))  # fmt: skip
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "all.departments.parquet"),
+                                  pd.read_parquet(one / "departments.parquet"))  # fmt: skip
+
+
+def _copy(nation: Path, to: Path, parts: list[str]) -> Path:
+    import shutil
+
+    for p in parts:
+        shutil.copytree(nation / p, to / p)
+    return to
+
+
+def test_checks_across_partitions_and_an_unreadable_one(nation: Path, tmp_path: Path) -> None:
+    root = _copy(nation, tmp_path / "in", ["province=01/part=000", "province=02/part=000"])
+    a, b = (root / "province=01/part=000", root / "province=02/part=000")
+    hh_b = pd.read_parquet(b / "households.parquet")
+    twin = hh_b.iloc[[0]].copy()  # a household of B repeated in A
+    hh_a = pd.concat([pd.read_parquet(a / "households.parquet"), twin], ignore_index=True)
+    hh_a.to_parquet(a / "households.parquet", index=False)
+    code, out = run("classify", str(root), "-o", str(tmp_path / "out"), "--as-of", AS_OF)
+    assert code == 0, out
+    repeated = str(twin["household_id"].iloc[0])
+    for part in ("province=01/part=000", "province=02/part=000"):
+        errors = pd.read_parquet(tmp_path / "out" / part / "errors.parquet")
+        mine = errors[errors["household_id"] == repeated]
+        assert "duplicate_household" in set(mine["code"]), part
+    # a partition whose members file is not Parquet: reported, the other one still written
+    (b / "members.parquet").write_bytes(b"not parquet")
+    code, out = run("classify", str(root), "-o", str(tmp_path / "partial"), "--as-of", AS_OF)
+    assert code == 1, out
+    assert "province=02/part=000" in out and "1 phân vùng không đọc được" in out
+    assert (tmp_path / "partial" / "province=01/part=000" / "results.parquet").exists()
+    assert not (tmp_path / "partial" / "summary.parquet").exists()
+    code, out = run("classify", str(root), "-o", str(tmp_path / "x.parquet"), "--as-of", AS_OF)
+    assert code == 4 and "thư mục" in out
+
+
+def test_a_worker_killed_mid_run_changes_nothing(nation: Path, tmp_path: Path) -> None:
+    from engine.national import Job, connect, merge, partitions, run_dask, run_local
+
+    root = _copy(nation, tmp_path / "in", partitions(nation)[:24])
+    parts = partitions(root)
+    clean = Job(root, tmp_path / "clean", dt.date.fromisoformat(AS_OF))
+    merge(clean, run_local(clean, parts))
+    job = Job(root, tmp_path / "killed", dt.date.fromisoformat(AS_OF))
+    client = connect("local:2")
+    try:
+        pids = client.run(os.getpid)
+        killed: list[int] = []
+
+        def step(done: int, total: int) -> None:
+            if done == 2 and not killed:  # in the middle: one worker dies with its tasks
+                victim = sorted(pids.values())[0]
+                os.kill(victim, signal.SIGKILL)
+                killed.append(victim)
+
+        done = run_dask(client, job, parts, step)
+    finally:
+        client.close()
+        client.cluster.close()
+    assert killed and len(done) == len(parts) and all(d["failed"] is None for d in done)
+    merge(job, done)
+    assert _files(tmp_path / "killed") == _files(tmp_path / "clean")
