@@ -37,7 +37,7 @@ SAMPLE = 20_000
 
 def one_size(households: int, folder: Path) -> dict[str, float]:
     """Time every phase of a classify run on a sample of ``households`` (in this process)."""
-    from cli.main import reuse_freed_memory
+    from engine.memory import reuse_freed_memory
 
     reuse_freed_memory()  # as the command line does
     from engine import default_rulebook

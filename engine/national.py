@@ -94,9 +94,11 @@ def classify_partition(job: Job, part: str) -> dict[str, Any]:
     from engine.errors import GiamngheoError
     from engine.files import write_tables
     from engine.loader import cached_rulebook, default_rulebook
+    from engine.memory import once
     from engine.results.classify import classify
     from household_models import parse_batch, read_survey
 
+    once()  # a worker process reuses freed memory as the command line does
     folder = job.root / part
     try:
         book = cached_rulebook(job.rules_dir) if job.rules_dir else default_rulebook()
@@ -114,10 +116,12 @@ def classify_partition(job: Job, part: str) -> dict[str, Any]:
     recs = result.recommendations
     district = pd.Series(parsed.households["district"].values, dtype=object).fillna("")
     position = {h: i for i, h in enumerate(parsed.households["household_id"].values)}
+    # (district, class) pairs and how many households each: the summary needs no more
+    pairs = pd.DataFrame({"district": district.astype(str).to_numpy(),
+                          "class": result.results["class"].astype(str).to_numpy()})
+    counted = pairs.groupby(["district", "class"], sort=False).size().reset_index(name="n")
     return {
-        "part": part, "failed": None,
-        "district": district.astype(str).to_numpy(),
-        "classes": result.results["class"].astype(str).to_numpy(),
+        "part": part, "failed": None, "counts": counted,
         "slim": pd.DataFrame({
             "pos": recs["household_id"].map(position).to_numpy(),
             "department_code": recs["department_code"], "department": recs["department"],
@@ -142,8 +146,11 @@ def merge(job: Job, done: list[dict[str, Any]]) -> dict[str, Any]:
     slim = pd.concat([d["slim"].assign(pos=d["slim"]["pos"] + off)
                       for d, off in zip(good, offsets, strict=False)] or
                      [pd.DataFrame(columns=["pos"])], ignore_index=True)  # fmt: skip
-    district = np.concatenate([d["district"] for d in good]) if good else np.array([])
-    classes = np.concatenate([d["classes"] for d in good]) if good else np.array([])
+    counted = pd.concat([d["counts"] for d in good] or
+                        [pd.DataFrame({"district": [], "class": [], "n": []})], ignore_index=True)
+    repeat = counted["n"].to_numpy(dtype=np.int64)
+    district = np.repeat(counted["district"].to_numpy(dtype=object), repeat)
+    classes = np.repeat(counted["class"].to_numpy(dtype=object), repeat)
     summary = summary_table(district, classes, r)
     departments = department_summary(slim, r, job.lang)
     write_tables({"summary": summary, "departments": departments},
