@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from cli.console import console, print_counts, say, word
+from cli.console import console, print_counts, report_verified, say, word
 from cli.options import as_of_option, lang_option, rulebook, rules_option, verify_options
 from engine import classify
 from engine.errors import CheckFailed
@@ -142,7 +142,7 @@ def classify_and_report(inputs: list[Path], output: Path | None, book: Rulebook,
     say(word("recommended", recommendations=int(total["recommendations"]),
              households=int(total["households"]), cost=int(total["first_year_cost_vnd"]),
              loans=int(total["loan_volume_vnd"])))  # fmt: skip
-    _report_verified(result.verified, result.disagreements, engine == "durable")
+    report_verified(result.verified, result.disagreements, engine == "durable")
     if result.sample is not None and result.sample.positions:
         s = result.sample
         say(word("verified_sample", covered=s.patterns_covered, strata=s.patterns,
@@ -153,14 +153,6 @@ def classify_and_report(inputs: list[Path], output: Path | None, book: Rulebook,
     if result.disagreements:
         raise CheckFailed("engine_disagreement", count=result.disagreements)
     return batch, result
-
-
-def _report_verified(verified: int, disagreements: int, durable: bool) -> None:
-    if not verified:
-        return
-    what = word("durable_engine" if durable else "crosscheck")
-    say(word("verified", what=what, households=verified, disagreements=disagreements),
-        style="red" if disagreements else None)  # fmt: skip
 
 
 def _classify_in_chunks(inputs: list[Path], output: Path, book: Rulebook, as_of: dt.date,
@@ -179,7 +171,7 @@ def _classify_in_chunks(inputs: list[Path], output: Path, book: Rulebook, as_of:
     seconds = format_number(round(time.perf_counter() - started, 1), decimals=1)
     say(word("classified_chunks", households=out["households"], members=out["members"],
              seconds=seconds))  # fmt: skip
-    _report_verified(out["verified"], out["disagreements"], False)
+    report_verified(out["verified"], out["disagreements"], False)
     for path in out["written"]:
         say(word("written", path=path))
     if out["disagreements"]:

@@ -45,3 +45,12 @@ def print_counts(counts: dict[str, int], labels: dict[str, dict[str, str]]) -> N
         table.add_row(cls, labels[cls]["vi"], format_number(n),
                       format_number(round(100 * n / total, 2), decimals=2))  # fmt: skip
     console().print(table)
+
+
+def report_verified(verified: int, disagreements: int, durable: bool) -> None:
+    """The cross-check's line: households re-evaluated on durable_rules and disagreements."""
+    if not verified:
+        return
+    what = word("durable_engine" if durable else "crosscheck")
+    say(word("verified", what=what, households=verified, disagreements=disagreements),
+        style="red" if disagreements else None)  # fmt: skip

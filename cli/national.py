@@ -9,7 +9,7 @@ from pathlib import Path
 
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from cli.console import console, print_counts, say, word
+from cli.console import console, print_counts, report_verified, say, word
 from engine.errors import CheckFailed, OutputError
 from engine.text import format_number
 
@@ -54,13 +54,11 @@ def classify_dataset(root: Path, output: Path, as_of: dt.date, lang: str,
     if failed:
         raise CheckFailed("partitions_failed", count=len(failed))
     out = merge(job, done)
-    from cli.classify import _report_verified
-
     print_counts(out["class_counts"], out["resolved"].classification.classes)
     say(word("partitions_done", partitions=out["partitions"], households=out["households"],
              members=out["members"],
              seconds=format_number(round(time.perf_counter() - started, 1), decimals=1)))  # fmt: skip
-    _report_verified(out["verified"], out["disagreements"], False)
+    report_verified(out["verified"], out["disagreements"], False)
     say(word("written", path=output))
     if out["disagreements"]:
         raise CheckFailed("engine_disagreement", count=out["disagreements"])
