@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from cli.console import console, word
+from cli.console import console, say, word
 from engine.errors import OutputError
 from engine.files import EXCEL_MAX_ROWS, TableAppender, check_target, write_tables
 from engine.synthetic import PART_SIZE, PROVINCE_2025, generate, generate_parts, plan_districts
@@ -141,5 +141,4 @@ def _national(output: Path, households: int | None, seed: int, year: int, noise:
             write_partition(output, part, first, n, part_seed, year, noise)
             done += n
             bar.update(task, completed=done)
-    console().print(word("national_written", partitions=len(plan), households=total,
-                         path=output))  # fmt: skip
+    say(word("national_written", partitions=len(plan), households=total, path=output))

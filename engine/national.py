@@ -48,8 +48,15 @@ def repeated_ids(root: Path, parts: list[str]) -> dict[str, set[str]]:
     """Each partition's household ids that appear in more than one partition (DuckDB over the
     id column alone: the nation is never held in memory)."""
     import duckdb
+    import pyarrow.parquet as pq
 
-    files = [str(root / p / HOUSEHOLDS) for p in parts if (root / p / HOUSEHOLDS).is_file()]
+    files = []
+    for p in parts:  # an unreadable file is left out here and reported by its own task
+        try:
+            pq.read_metadata(root / p / HOUSEHOLDS)
+        except (OSError, ValueError):
+            continue
+        files.append(str(root / p / HOUSEHOLDS))
     if not files:
         return {}
     con = duckdb.connect(":memory:")
@@ -59,8 +66,6 @@ def repeated_ids(root: Path, parts: list[str]) -> dict[str, set[str]]:
             "read_parquet(?, filename = true, union_by_name = true) WHERE household_id IS NOT "
             "NULL) SELECT f, id FROM ids WHERE id IN (SELECT id FROM ids GROUP BY id HAVING "
             "count(DISTINCT f) > 1)", [files]).fetchall()  # fmt: skip
-    except duckdb.Error:  # an unreadable partition: reported by its own task
-        return {}
     finally:
         con.close()
     out: dict[str, set[str]] = {}

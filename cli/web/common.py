@@ -10,13 +10,14 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from starlette.datastructures import FormData
 
 from cli.web.state import State, Visit
 from engine.errors import GiamngheoError
 from engine.text import format_number, words_file
 
 HERE = Path(__file__).parent
-VISIT_COOKIE, TOKEN_COOKIE, LANG_COOKIE = "gn_visit", "gn_token", "gn_lang"
+VISIT_COOKIE, TOKEN_COOKIE = "gn_visit", "gn_token"
 
 
 def words(lang: str) -> dict[str, str]:
@@ -43,6 +44,21 @@ def visit_of(request: Request) -> Visit:
     return request.state.visit  # type: ignore[no-any-return]
 
 
+def message(request: Request, status: int, key: str, *, text: list[str] | None = None,
+            **fields: Any) -> HTMLResponse:  # fmt: skip
+    """A page with one message: ``key`` of the words, or the lines ``text`` (a library
+    error's Vietnamese, English and problems), in the visit's language first."""
+    visit = getattr(request.state, "visit", None)
+    lang = visit.lang if visit is not None else "vi"
+    w = words(lang)
+    if text is not None and lang == "en" and len(text) > 1:
+        text = [text[1], text[0], *text[2:]]
+    lines = text if text is not None else [w[key].format(**fields)]
+    body = request.app.state.templates.get_template("message.html").render(
+        w=w, lang=lang, lines=lines)  # fmt: skip
+    return HTMLResponse(body, status_code=status)
+
+
 def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
     """A page of ``templates/`` in the visit's language, with the visit's token and messages."""
     visit = visit_of(request)
@@ -56,13 +72,13 @@ def page(request: Request, name: str, status: int = 200, **context: Any) -> HTML
     return response
 
 
-async def check_csrf(request: Request) -> dict[str, Any]:
+async def check_csrf(request: Request) -> FormData:
     """The POSTed form, once its anti-forgery token (field ``csrf`` or header
     ``X-CSRF-Token``) is the visit's; a ``Refused`` page otherwise."""
     form = await request.form(max_files=20, max_fields=200)
     given = str(form.get("csrf") or request.headers.get("x-csrf-token") or "")
     if not hmac.compare_digest(given.encode(), visit_of(request).csrf.encode()):
         raise Refused(403, "forbidden")
-    return dict(form.multi_items()) | {"_form": form}
+    return form
 
 

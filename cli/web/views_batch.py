@@ -15,7 +15,7 @@ import pandas as pd
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
-from cli.web.common import LANG_COOKIE, Refused, check_csrf, page, visit_of
+from cli.web.common import Refused, check_csrf, page, visit_of
 from cli.web.state import Batch, Job, State, Visit
 from engine import classify, save_workbook, write_result, write_tables
 from engine.text import UNNAMED_DISTRICT
@@ -140,7 +140,7 @@ def table_context(batch: Batch, query: dict[str, str], lang: str) -> dict[str, A
             "code": str(row["class"]),
             "count": "" if pd.isna(row["deprivation_count"]) else int(row["deprivation_count"]),
             "deprived": [label[i] for i, _ in indicators if str(row.get(i)) == "deprived"],
-            "support": _support(row["recommendations"], actions),
+            "support": support_labels(row["recommendations"], actions),
         })  # fmt: skip
     districts = sorted(d for d in batch.places["district"].unique() if d)
     communes = sorted(c for c in batch.places["commune"].unique() if c)
@@ -152,7 +152,7 @@ def table_context(batch: Batch, query: dict[str, str], lang: str) -> dict[str, A
             "actions": list(actions.items())}  # fmt: skip
 
 
-def _support(text: Any, labels: dict[str, str]) -> list[str]:
+def support_labels(text: Any, labels: dict[str, str]) -> list[str]:
     """The recommended actions of a results row ("id[members]; …") as their labels, with the
     members they name."""
     if text is None or (isinstance(text, float) and np.isnan(text)) or not str(text):
@@ -176,12 +176,10 @@ def counts(batch: Batch, lang: str) -> dict[str, Any]:
             "totals": [int(table[c].sum()) for c in order], "total": int(len(res))}
 
 
-def download(batch: Batch, name: str) -> Path:
+def download(visit: Visit, batch: Batch, name: str) -> Path:
     """A download of the batch, written once into the visit's folder."""
     if name not in batch.downloads:
-        folder = batch.files[0].parent.parent / "downloads"
-        folder.mkdir(mode=0o700, exist_ok=True)
-        target = folder / name
+        target = visit.subfolder("downloads") / name
         if name == "results.xlsx":
             write_result(batch.result, target)
         else:
@@ -204,7 +202,7 @@ def register(app: FastAPI) -> None:
             as_of = dt.date.fromisoformat(raw_date)
         except ValueError:
             raise Refused(400, "bad_date", value=raw_date) from None
-        files = await save_uploads(request, visit, form["_form"], "files", "upload", SUFFIXES)
+        files = await save_uploads(request, visit, form, "files", "upload", SUFFIXES)
         if not files:
             raise Refused(400, "no_file")
         state = _state(request)
@@ -234,22 +232,21 @@ def register(app: FastAPI) -> None:
         if visit.batch is None:
             return page(request, "classify.html", today=dt.date.today().isoformat(),
                         missing=True)  # fmt: skip
-        query = dict(request.query_params)
+        table = table_context(visit.batch, dict(request.query_params), visit.lang)
+        if request.headers.get("hx-request"):  # htmx: the table alone, nothing else computed
+            return page(request, "table.html", **table)
         errors = visit.batch.result.errors
-        context = {"errors": errors.head(ERRORS_SHOWN).to_dict("records"),
-                   "error_count": len(errors), "counts": counts(visit.batch, visit.lang),
-                   "files": ", ".join(p.name for p in visit.batch.files),
-                   "as_of": visit.batch.as_of.isoformat(),
-                   **table_context(visit.batch, query, visit.lang)}  # fmt: skip
-        name = "table.html" if request.headers.get("hx-request") else "results.html"
-        return page(request, name, **context)
+        return page(request, "results.html", errors=errors.head(ERRORS_SHOWN).to_dict("records"),
+                    error_count=len(errors), counts=counts(visit.batch, visit.lang),
+                    files=", ".join(p.name for p in visit.batch.files),
+                    as_of=visit.batch.as_of.isoformat(), **table)  # fmt: skip
 
     @app.get("/download/{name}")
     async def download_file(request: Request, name: str) -> Response:
         visit = visit_of(request)
         if name not in ("results.xlsx", "errors.xlsx") or visit.batch is None:
             raise Refused(404, "not_found")
-        path = download(visit.batch, name)
+        path = download(visit, visit.batch, name)
         return FileResponse(path, media_type=XLSX, filename=name)
 
     @app.get("/template.xlsx")
@@ -265,10 +262,8 @@ def register(app: FastAPI) -> None:
         visit = visit_of(request)
         visit.lang = "en" if form.get("lang") == "en" else "vi"
         back = str(form.get("next") or "/")
-        response = RedirectResponse(back if back.startswith("/") and not back.startswith("//")
-                                    else "/", status_code=303)  # fmt: skip
-        response.set_cookie(LANG_COOKIE, visit.lang, samesite="strict")
-        return response
+        return RedirectResponse(back if back.startswith("/") and not back.startswith("//")
+                                else "/", status_code=303)  # fmt: skip
 
     @app.post("/done")
     async def done(request: Request) -> Response:

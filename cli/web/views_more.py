@@ -14,9 +14,10 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from cli.console import word
+from cli.options import rulebook
 from cli.web.common import Refused, check_csrf, page, visit_of, words
 from cli.web.state import State, Visit
-from cli.web.views_batch import XLSX, save_uploads
+from cli.web.views_batch import XLSX, save_uploads, support_labels
 from engine import (
     GiamngheoError,
     build_trace,
@@ -65,8 +66,6 @@ def _flow(code: str | None, lang: str) -> str:
 def _label_entry(entry: dict[str, Any], book: Any, lang: str) -> None:
     """A history entry's classes and actions as people read them (the rulebook in force on
     the round's date; codes where it has none)."""
-    if book is None:
-        return
     with suppress(GiamngheoError):
         r = book.resolve(dt.date.fromisoformat(str(entry["as_of"])))
         classes = r.classification.classes
@@ -75,10 +74,8 @@ def _label_entry(entry: dict[str, Any], book: Any, lang: str) -> None:
             if code in classes:
                 entry[key] = classes[code][lang]
         labels = {a.id: a.label[lang] for a, _ in r.interventions}
-        for key in ("recommendations",):
-            parts = [p for p in str(entry.get(key) or "").split("; ") if p]
-            entry[key] = "; ".join(labels.get(p.split("[")[0], p.split("[")[0]) +
-                                   (p[p.index("["):] if "[" in p else "") for p in parts)
+        entry["recommendations"] = "; ".join(support_labels(entry.get("recommendations"),
+                                                            labels))  # fmt: skip
         for d in entry.get("delivered") or []:
             d["action_id"] = labels.get(d["action_id"], d["action_id"])
 
@@ -108,7 +105,7 @@ def register(app: FastAPI) -> None:
                 history = []
             finally:
                 reg.close()
-            book = default_rulebook() if settings.rules_dir is None else None
+            book = rulebook(settings.rules_dir)
             for entry in history:
                 entry["flow_label"] = _flow(entry.get("flow"), visit.lang)
                 _label_entry(entry, book, visit.lang)
@@ -149,8 +146,8 @@ def register(app: FastAPI) -> None:
         if visit.batch is None:
             raise Refused(400, "no_batch")
         known = {p.name: p for p in shipped_scenarios()}
-        chosen = [known[n] for n in form["_form"].getlist("scenario") if n in known]
-        chosen += await save_uploads(request, visit, form["_form"], "upload", "scenarios",
+        chosen = [known[n] for n in form.getlist("scenario") if n in known]
+        chosen += await save_uploads(request, visit, form, "upload", "scenarios",
                                      (".yaml", ".yml"))  # fmt: skip
         if not chosen:
             raise Refused(400, "scenario_none")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,16 +21,16 @@ import yaml
 
 from engine.errors import Problem, RulebookError, Text
 from engine.loader import DEFAULT_RULES_DIR
+from household_models.vocab import match_key
 
 _PREFIX = re.compile(r"^(xã|phường|thị trấn|x\.|p\.|tt\.?)\s+")
 BASES = ("whole", "old_units", "households")
 
 
 def commune_key(name: Any) -> str:
-    """A commune's name as the crosswalk matches it: NFC, lower case, single spaces, without a
-    leading "xã", "phường" or "thị trấn"."""
-    text = " ".join(unicodedata.normalize("NFC", str(name or "")).casefold().split())
-    return _PREFIX.sub("", text)
+    """A commune's name as the crosswalk matches it: as the survey's words are matched
+    (``match_key``), without a leading "xã", "phường" or "thị trấn"."""
+    return _PREFIX.sub("", match_key(str(name or "")))
 
 
 @dataclass(frozen=True)

@@ -79,8 +79,10 @@ def placed(pop: Population, targets: Targets) -> Population:
 
     hh = pop.households
     names = set(targets.districts["district"])
-    district = [targets.crosswalk.majority(d, c, names) for d, c in
-                zip(hh["district"].fillna(""), hh["commune"].fillna(""), strict=True)]  # fmt: skip
+    pairs = pd.MultiIndex.from_arrays([hh["district"].fillna(""), hh["commune"].fillna("")])
+    known = pairs.unique()  # looked up once per (district, commune), not once per household
+    to = [targets.crosswalk.majority(d, c, names) for d, c in known]
+    district = np.asarray(to, dtype=object)[known.get_indexer(pairs)]
     return replace(pop, households=hh.assign(district=district))
 
 
