@@ -13,7 +13,14 @@ import click
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cli.console import console, print_counts, report_verified, say, word
-from cli.options import as_of_option, lang_option, rulebook, rules_option, verify_options
+from cli.options import (
+    as_of_option,
+    cluster_option,
+    lang_option,
+    rulebook,
+    rules_option,
+    verify_options,
+)
 from engine import classify
 from engine.errors import CheckFailed
 from engine.files import check_target
@@ -50,10 +57,7 @@ log = logging.getLogger("giamngheo")
 @click.option("--scenario", "scenario_file", type=click.Path(path_type=Path, dir_okay=False),
               default=None, help="classify under a policy scenario (YAML, as for simulate) "
               "instead of the rules in force")  # fmt: skip
-@click.option("--cluster", default=None, metavar="local[:N]|ADDRESS",
-              help="a partitioned dataset folder on Dask: local starts a cluster of N worker "
-              "processes on this machine (default one per CPU), an address (tcp://host:8786) "
-              "uses a running scheduler; without it the partitions run in this process")  # fmt: skip
+@cluster_option()
 def classify_cmd(inputs: tuple[Path, ...], output: Path, as_of: dt.date, lang: str,
                  rules_dir: Path | None, engine: str, verify: float, verify_max: int,
                  processes: int | None, chunk_size: int | None,

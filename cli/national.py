@@ -1,11 +1,15 @@
-"""``giamngheo classify DATASET/ -o results/``: a partitioned survey dataset, classified in
-this process or on Dask (``--cluster local[:N]`` or a scheduler's address)."""
+"""A partitioned survey dataset on the command line: ``classify DATASET/ -o results/``,
+``simulate DATASET/ --scenario S.yaml -o report.xlsx`` and ``review record DATASET/``, each
+partition in this process or on Dask (``--cluster local[:N]`` or a scheduler's address)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -14,11 +18,66 @@ from engine.errors import CheckFailed, OutputError
 from engine.text import format_number
 
 
+@contextmanager
+def cluster_client(cluster: str | None) -> Iterator[Any]:
+    """A Dask client for ``--cluster`` (None: no cluster, the partitions run here), closed with
+    the local cluster it started."""
+    if cluster is None:
+        yield None
+        return
+    from engine.national import connect
+
+    client = connect(cluster)
+    try:
+        workers = len(client.scheduler_info()["workers"])
+        say(word("cluster_at", workers=workers, address=client.scheduler.address))
+        yield client
+    finally:
+        client.close()
+        if client.cluster is not None:
+            client.cluster.close()
+
+
+@contextmanager
+def progress_bar(total: int) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar of partitions done, from the scheduler's answers (or this process's)."""
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                  console=console(), transient=True) as progress:  # fmt: skip
+        task = progress.add_task(word("classifying_partitions"), total=total)
+
+        def step(done: int, count: int) -> None:
+            progress.update(task, completed=done, total=count)
+
+        yield step
+
+
+def refuse_failed(root: Path, done: list[dict[str, Any]]) -> None:
+    """Name every partition that could not be read; the run is partial (exit 1)."""
+    failed = [d for d in done if d["failed"] is not None]
+    for d in sorted(failed, key=lambda d: d["part"]):
+        say(word("partition_failed", path=root / d["part"], vi=d["failed"]["vi"],
+                 en=d["failed"]["en"]), style="red")  # fmt: skip
+    if failed:
+        raise CheckFailed("partitions_failed", count=len(failed))
+
+
+def run_partitions(task: Any, parts: list[str], cluster: str | None) -> list[dict[str, Any]]:
+    """Every partition's answer to ``task``: here, or one task each on the cluster."""
+    from engine.national import run_dask, run_local
+
+    with progress_bar(len(parts)) as step, cluster_client(cluster) as client:
+        if client is None:
+            return run_local(task, parts, step)
+        return run_dask(client, task, parts, step)
+
+
 def classify_dataset(root: Path, output: Path, as_of: dt.date, lang: str,
                      rules_dir: Path | None, verify: float, verify_max: int,
                      cluster: str | None) -> None:  # fmt: skip
     """Classify every partition of ``root`` into the same partitions under ``output``."""
-    from engine.national import Job, merge, partitions, repeated_ids, run_dask, run_local
+    from functools import partial
+
+    from engine.national import Job, classify_partition, merge, partitions, repeated_ids
 
     if output.suffix or (output.exists() and not output.is_dir()):
         raise OutputError("output_is_folder", path=output)
@@ -26,33 +85,8 @@ def classify_dataset(root: Path, output: Path, as_of: dt.date, lang: str,
     parts = partitions(root)
     job = Job(root, output, as_of, rules_dir, lang, verify, verify_max,
               repeated_ids(root, parts))  # fmt: skip
-    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-                  console=console(), transient=True) as progress:  # fmt: skip
-        task = progress.add_task(word("classifying_partitions"), total=len(parts))
-
-        def step(done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total)
-
-        if cluster is None:
-            done = run_local(job, parts, step)
-        else:
-            from engine.national import connect
-
-            client = connect(cluster)
-            try:
-                workers = len(client.scheduler_info()["workers"])
-                say(word("cluster_at", workers=workers, address=client.scheduler.address))
-                done = run_dask(client, job, parts, step)
-            finally:
-                client.close()
-                if client.cluster is not None:
-                    client.cluster.close()
-    failed = [d for d in done if d["failed"] is not None]
-    for d in sorted(failed, key=lambda d: d["part"]):
-        say(word("partition_failed", path=root / d["part"], vi=d["failed"]["vi"],
-                 en=d["failed"]["en"]), style="red")  # fmt: skip
-    if failed:
-        raise CheckFailed("partitions_failed", count=len(failed))
+    done = run_partitions(partial(classify_partition, job), parts, cluster)
+    refuse_failed(root, done)
     out = merge(job, done)
     print_counts(out["class_counts"], out["resolved"].classification.classes)
     say(word("partitions_done", partitions=out["partitions"], households=out["households"],
@@ -62,3 +96,23 @@ def classify_dataset(root: Path, output: Path, as_of: dt.date, lang: str,
     say(word("written", path=output))
     if out["disagreements"]:
         raise CheckFailed("engine_disagreement", count=out["disagreements"])
+
+
+def simulate_dataset(root: Path, scenario_files: list[Path], as_of: dt.date, lang: str,
+                     rules_dir: Path | None, cluster: str | None) -> Any:  # fmt: skip
+    """The simulation of every partition of ``root``, its tables added across partitions
+    (scenarios are read and checked here, before any partition runs)."""
+    from functools import partial
+
+    from engine.national import SimJob, partitions, repeated_ids, scenario_runs, simulate_partition
+
+    texts = tuple((p.name, p.read_text(encoding="utf-8")) for p in scenario_files)
+    parts = partitions(root)
+    job = SimJob(root, as_of, texts, rules_dir, lang, {})
+    scenario_runs(job)  # a bad scenario is refused before the dataset is read
+    job.repeated = repeated_ids(root, parts)
+    done = run_partitions(partial(simulate_partition, job), parts, cluster)
+    refuse_failed(root, done)
+    from engine.national import simulation
+
+    return simulation(job, done)

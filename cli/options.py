@@ -67,3 +67,12 @@ def rulebook(rules_dir: Path | None, as_of: dt.date | None = None) -> Rulebook:
     if as_of is not None:
         book.version_at(as_of)
     return book
+
+
+def cluster_option() -> Callable[[F], F]:
+    """``--cluster``: a partitioned dataset folder run on Dask."""
+    return click.option(
+        "--cluster", default=None, metavar="local[:N]|ADDRESS",
+        help="a partitioned dataset folder on Dask: local starts a cluster of N worker "
+        "processes on this machine (default one per CPU), an address (tcp://host:8786) uses a "
+        "running scheduler; without it the partitions run in this process")  # fmt: skip

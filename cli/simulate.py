@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from cli.console import say, word
-from cli.options import as_of_option, lang_option, rulebook, rules_option
+from cli.options import as_of_option, cluster_option, lang_option, rulebook, rules_option
 from engine.errors import OutputError
 from engine.files import check_target, write_tables, write_text
 from engine.simulation.report import render_report_html
@@ -29,29 +29,40 @@ from engine.text import format_number
               "opens offline)")  # fmt: skip
 @lang_option()
 @rules_option()
+@cluster_option()
 def simulate_cmd(inputs: tuple[Path, ...], scenario_files: tuple[Path, ...], as_of: dt.date,
-                 output: Path, lang: str, rules_dir: Path | None) -> None:  # fmt: skip
+                 output: Path, lang: str, rules_dir: Path | None, cluster: str | None) -> None:  # fmt: skip
     """Compare the baseline with policy scenarios on the same batch.
 
     \b
     Example:
       giamngheo simulate survey.xlsx --scenario rules/scenarios/rural_line_1800k.yaml \\
           --as-of 2025-06-30 -o report.xlsx
+      giamngheo simulate national/ --scenario S.yaml --as-of 2025-06-30 -o report.xlsx \\
+          --cluster local
     """
     if output.suffix.lower() not in (".xlsx", ".html"):
         raise OutputError("output_suffix", path=output, allowed=".xlsx, .html")
     check_target(output, (*inputs, *scenario_files))
     book = rulebook(rules_dir, as_of)
     scenarios = [load_scenario(p, book) for p in scenario_files]
-    result = simulate(list(inputs), scenarios, as_of, book=book, lang=lang)
+    if len(inputs) == 1 and inputs[0].is_dir():
+        from cli.national import simulate_dataset
+
+        result = simulate_dataset(inputs[0], list(scenario_files), as_of, lang, rules_dir,
+                                  cluster)  # fmt: skip
+    elif cluster is not None:
+        raise click.UsageError("--cluster needs a partitioned dataset folder as the input")
+    else:
+        result = simulate(list(inputs), scenarios, as_of, book=book, lang=lang)
     if output.suffix.lower() == ".html":
         written = [write_text(output, render_report_html(result, lang))]
     else:
         written = write_tables(result.tables, output, workbook=True)
     base = result.baseline.class_counts
     costs = result.tables["costs"]
-    for sid, res in result.scenarios.items():
-        moved = int((res.codes != result.baseline.codes).sum())
+    for sid, res in result.scenarios.items():  # a scenario's outcome or its totals
+        moved = result.moved(sid)
         poor = res.class_counts["poor"] - base["poor"]
         near = res.class_counts["near_poor"] - base["near_poor"]
         extra = int(costs.loc[costs["scenario"] == sid, "cost_difference_vnd"].sum())

@@ -96,23 +96,16 @@ class Job:
 def classify_partition(job: Job, part: str) -> dict[str, Any]:
     """Classify one partition and write its tables; what the merged tables need back (slim
     columns), or the reason it could not be read."""
-    from engine.errors import GiamngheoError
     from engine.files import write_tables
     from engine.loader import cached_rulebook, default_rulebook
     from engine.memory import once
     from engine.results.classify import classify
-    from household_models import parse_batch, read_survey
 
     once()  # a worker process reuses freed memory as the command line does
-    folder = job.root / part
-    try:
-        book = cached_rulebook(job.rules_dir) if job.rules_dir else default_rulebook()
-        raw = read_survey([folder / HOUSEHOLDS, folder / MEMBERS])
-        parsed = parse_batch(raw, job.repeated.get(part, set()))
-    except GiamngheoError as exc:
-        return {"part": part, "failed": {"vi": exc.vi, "en": exc.en}}
-    except OSError as exc:
-        return {"part": part, "failed": {"vi": str(exc), "en": str(exc)}}
+    parsed = read_partition(job.root, part, job.repeated)
+    if isinstance(parsed, dict):
+        return {"part": part, "failed": parsed}
+    book = cached_rulebook(job.rules_dir) if job.rules_dir else default_rulebook()
     result = classify(parsed, book, job.as_of, lang=job.lang, verify=job.verify,
                       seed=seed_of(part), verify_max=job.verify_max)  # fmt: skip
     target = job.output / part
@@ -137,12 +130,87 @@ def classify_partition(job: Job, part: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def read_partition(root: Path, part: str, repeated: dict[str, set[str]]) -> Any:
+    """A partition's parsed batch, or the reason it cannot be read ({"vi", "en"})."""
+    from engine.errors import GiamngheoError
+    from household_models import parse_batch, read_survey
+
+    folder = root / part
+    try:
+        raw = read_survey([folder / HOUSEHOLDS, folder / MEMBERS])
+        return parse_batch(raw, repeated.get(part, set()))
+    except GiamngheoError as exc:
+        return {"vi": exc.vi, "en": exc.en}
+    except OSError as exc:
+        return {"vi": str(exc), "en": str(exc)}
+
+
+@dataclass
+class SimJob:
+    """What every simulation task needs: the dataset, the date, the rulebook's folder and the
+    scenarios as (file name, YAML text), so that a worker on another machine needs no copy."""
+
+    root: Path
+    as_of: dt.date
+    scenarios: tuple[tuple[str, str], ...]
+    rules_dir: Path | None = None
+    lang: str = "vi"
+    repeated: dict[str, set[str]] = field(default_factory=dict)
+
+
+_RUNS: dict[tuple[Any, ...], Any] = {}  # a worker's rulebook and scenarios, loaded once
+
+
+def scenario_runs(job: SimJob) -> tuple[Any, list[Any], dict[str, Any]]:
+    """The baseline's resolved rulebook, the scenarios and each one's resolved rulebook, loaded
+    once per process for the same job."""
+    from engine.loader import cached_rulebook, default_rulebook
+    from engine.simulation.scenario import scenario_from_text
+
+    key = (job.rules_dir, job.as_of, job.scenarios)
+    if key not in _RUNS:
+        book = cached_rulebook(job.rules_dir) if job.rules_dir else default_rulebook()
+        defs = [scenario_from_text(text, file, book) for file, text in job.scenarios]
+        _RUNS.clear()
+        _RUNS[key] = (book.resolve(job.as_of), defs, {s.id: s.apply(book, job.as_of) for s in defs})
+    found: tuple[Any, list[Any], dict[str, Any]] = _RUNS[key]
+    return found
+
+
+def simulate_partition(job: SimJob, part: str) -> dict[str, Any]:
+    """The baseline and every scenario on one partition, as sums that add across partitions
+    (``engine.simulation.reduce``)."""
+    from engine.memory import once
+    from engine.simulation.reduce import partial, run_all
+
+    once()
+    parsed = read_partition(job.root, part, job.repeated)
+    if isinstance(parsed, dict):
+        return {"part": part, "failed": parsed}
+    base, _, resolved = scenario_runs(job)
+    runs = run_all(parsed, base, resolved, job.lang)
+    return {"part": part, "failed": None, "partial": partial(parsed, runs)}
+
+
+def simulation(job: SimJob, done: list[dict[str, Any]]) -> Any:
+    """The simulation of the whole dataset from every partition's sums (in partition order)."""
+    from engine.simulation.reduce import BASELINE, finish
+    from engine.simulation.simulate import Simulation
+
+    base, defs, resolved = scenario_runs(job)
+    parts = [d["partial"] for d in sorted(done, key=lambda d: d["part"])]
+    tables, totals = finish(defs, {BASELINE: base, **resolved}, parts)
+    baseline = totals.pop(BASELINE)
+    return Simulation(baseline, totals, tables, {s.id: s for s in defs},
+                      sum(p.households for p in parts), sum(p.valid for p in parts))  # fmt: skip
+
+
 def merge(job: Job, done: list[dict[str, Any]]) -> dict[str, Any]:
     """The summary and department tables over every partition (in partition order), written
     beside the partitions; the totals."""
     from engine.files import write_tables
     from engine.loader import cached_rulebook, default_rulebook
-    from engine.results.summaries import department_summary, summary_table
+    from engine.results.summaries import department_summary, summary_from_counts
 
     book = cached_rulebook(job.rules_dir) if job.rules_dir else default_rulebook()
     r = book.resolve(job.as_of)
@@ -153,16 +221,13 @@ def merge(job: Job, done: list[dict[str, Any]]) -> dict[str, Any]:
                      [pd.DataFrame(columns=["pos"])], ignore_index=True)  # fmt: skip
     counted = pd.concat([d["counts"] for d in good] or
                         [pd.DataFrame({"district": [], "class": [], "n": []})], ignore_index=True)
-    repeat = counted["n"].to_numpy(dtype=np.int64)
-    district = np.repeat(counted["district"].to_numpy(dtype=object), repeat)
-    classes = np.repeat(counted["class"].to_numpy(dtype=object), repeat)
-    summary = summary_table(district, classes, r)
+    summary = summary_from_counts(counted, r)
     departments = department_summary(slim, r, job.lang)
     write_tables({"summary": summary, "departments": departments},
                  job.output / "summary.parquet",
                  paths={"summary": job.output / "summary.parquet",
                         "departments": job.output / "departments.parquet"})  # fmt: skip
-    counts = pd.Series(classes).value_counts()
+    counts = counted.groupby("class")["n"].sum()
     return {
         "partitions": len(done), "failed": [d for d in done if d["failed"] is not None],
         "households": int(sum(d["households"] for d in good)),
@@ -174,12 +239,15 @@ def merge(job: Job, done: list[dict[str, Any]]) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def run_local(job: Job, parts: list[str],
+Task = Callable[[str], dict[str, Any]]  # one partition's work: its path -> what it returns
+
+
+def run_local(task: Task, parts: list[str],
               progress: Callable[[int, int], None] | None = None) -> list[dict[str, Any]]:  # fmt: skip
     """Every partition in this process, one after the other."""
     out = []
     for k, part in enumerate(parts):
-        out.append(classify_partition(job, part))
+        out.append(task(part))
         if progress:
             progress(k + 1, len(parts))
     return out
@@ -200,15 +268,16 @@ def connect(cluster: str) -> Any:
     return Client(cluster)  # type: ignore[no-untyped-call]
 
 
-def run_dask(client: Any, job: Job, parts: Iterable[str],
+def run_dask(client: Any, task: Task, parts: Iterable[str],
              progress: Callable[[int, int], None] | None = None) -> list[dict[str, Any]]:  # fmt: skip
     """One task per partition on the client's cluster; a task lost with its worker runs again
     elsewhere (the scheduler's rule), and its outputs are the same since it writes them whole."""
     from distributed import as_completed
 
     parts = list(parts)
-    futures = [client.submit(classify_partition, job, p, key=f"partition-{seed_of(p)}-{p}",
-                             pure=False, retries=2) for p in parts]  # fmt: skip
+    name = getattr(getattr(task, "func", task), "__name__", "task")
+    futures = [client.submit(task, p, key=f"{name}-{seed_of(p)}-{p}", pure=False, retries=2)
+               for p in parts]  # fmt: skip
     out = []
     for k, future in enumerate(as_completed(futures)):  # type: ignore[no-untyped-call]
         out.append(future.result())

@@ -104,12 +104,22 @@ def test_checks_across_partitions_and_an_unreadable_one(nation: Path, tmp_path: 
 
 
 def test_a_worker_killed_mid_run_changes_nothing(nation: Path, tmp_path: Path) -> None:
-    from engine.national import Job, connect, merge, partitions, run_dask, run_local
+    from functools import partial
+
+    from engine.national import (
+        Job,
+        classify_partition,
+        connect,
+        merge,
+        partitions,
+        run_dask,
+        run_local,
+    )
 
     root = _copy(nation, tmp_path / "in", partitions(nation)[:24])
     parts = partitions(root)
     clean = Job(root, tmp_path / "clean", dt.date.fromisoformat(AS_OF))
-    merge(clean, run_local(clean, parts))
+    merge(clean, run_local(partial(classify_partition, clean), parts))
     job = Job(root, tmp_path / "killed", dt.date.fromisoformat(AS_OF))
     client = connect("local:2")
     try:
@@ -122,10 +132,40 @@ def test_a_worker_killed_mid_run_changes_nothing(nation: Path, tmp_path: Path) -
                 os.kill(victim, signal.SIGKILL)
                 killed.append(victim)
 
-        done = run_dask(client, job, parts, step)
+        done = run_dask(client, partial(classify_partition, job), parts, step)
     finally:
         client.close()
         client.cluster.close()
     assert killed and len(done) == len(parts) and all(d["failed"] is None for d in done)
     merge(job, done)
     assert _files(tmp_path / "killed") == _files(tmp_path / "clean")
+
+
+def _whole(nation: Path, tmp_path: Path) -> list[Path]:
+    """Every household of the dataset in one Parquet pair."""
+    parts = sorted(p.parent for p in nation.rglob("households.parquet"))
+    pair = [tmp_path / "all.households.parquet", tmp_path / "all.members.parquet"]
+    for name, target in zip(("households", "members"), pair, strict=True):
+        pd.concat([pd.read_parquet(p / f"{name}.parquet") for p in parts]).to_parquet(
+            target, index=False)  # fmt: skip
+    return pair
+
+
+def test_a_simulation_on_a_cluster_adds_up_to_one_of_all(nation: Path, tmp_path: Path) -> None:
+    scenarios = ["--scenario", "rules/scenarios/rural_line_1800k.yaml",
+                 "--scenario", "rules/scenarios/care_burden_indicator.yaml"]  # fmt: skip
+    code, out = run("simulate", *map(str, _whole(nation, tmp_path)), *scenarios, "--as-of",
+                    AS_OF, "-o", str(tmp_path / "whole.xlsx"))  # fmt: skip
+    assert code == 0, out
+    code, parted = run("simulate", str(nation), *scenarios, "--as-of", AS_OF,
+                       "-o", str(tmp_path / "parted.xlsx"), "--cluster", "local:2")  # fmt: skip
+    assert code == 0, parted
+    assert "2 worker" in parted
+    # the same lines on the terminal (households moved, poor, near-poor, cost), the same tables
+    assert [x for x in out.splitlines() if "rural_line" in x or "care_burden" in x] == \
+        [x for x in parted.splitlines() if "rural_line" in x or "care_burden" in x]  # fmt: skip
+    whole = pd.read_excel(tmp_path / "whole.xlsx", sheet_name=None)
+    split = pd.read_excel(tmp_path / "parted.xlsx", sheet_name=None)
+    assert list(whole) == list(split) and len(whole["movers"]) > 0
+    for sheet in whole:  # the movers too: the whole file is the partitions in order
+        pd.testing.assert_frame_equal(whole[sheet], split[sheet], obj=sheet)

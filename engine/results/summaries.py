@@ -21,9 +21,18 @@ def summarise(results: pd.DataFrame, batch: ParsedBatch, r: Resolved) -> pd.Data
 
 
 def summary_table(district: Any, classes_of: Any, r: Resolved) -> pd.DataFrame:
-    classes = list(r.classification.classes)
+    """Households per district and class, with each class's share of the district, the
+    province total last."""
     frame = pd.DataFrame({"district": district, "class": classes_of})
-    counts = frame.groupby(["district", "class"]).size().unstack(fill_value=0)
+    return summary_from_counts(frame.groupby(["district", "class"]).size().reset_index(name="n"),
+                               r)  # fmt: skip
+
+
+def summary_from_counts(counted: pd.DataFrame, r: Resolved) -> pd.DataFrame:
+    """``summary_table`` from households already counted per (district, class) (column ``n``;
+    a pair may come more than once, from several batches: they are added)."""
+    classes = list(r.classification.classes)
+    counts = counted.groupby(["district", "class"])["n"].sum().unstack(fill_value=0)
     counts = counts.reindex(columns=classes, fill_value=0)
     counts.loc[TOTAL_LABEL["vi"]] = counts.sum(axis=0)
     rows = []

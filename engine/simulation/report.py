@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from engine.simulation.simulate import BASELINE, Simulation
+from engine.simulation.reduce import BASELINE
+from engine.simulation.simulate import Simulation
 from engine.text import TOTAL_LABEL, format_number, html_page, words_file
 from household_models.schema import DOMAIN_CODES
 
@@ -148,18 +149,18 @@ def heatmap(labels: list[str], matrix: np.ndarray, lang: str, row_title: str,
     return "".join(parts)
 
 
-def render_report_html(sim: Simulation, lang: str = "vi") -> str:
+def render_report_html(sim: Simulation[Any], lang: str = "vi") -> str:
     w = report_words(lang)
     r = sim.baseline.resolved
     class_label = {k: v[lang] for k, v in r.classification.classes.items()}
     names = {sid: s.label[lang] for sid, s in sim.definitions.items()}
     series_names = {BASELINE: w["baseline"], **{sid: names.get(sid, sid) for sid in sim.scenarios}}
-    n_households = len(sim.baseline.codes)
+    n_households = sim.households
     parts = [f"<h1>{_esc(w['title'])}</h1>",
              "<p class='meta'>" + _esc(w["meta"].format(
                  as_of=r.as_of.isoformat(), version=r.rulebook_version,
                  households=format_number(n_households, lang),
-                 valid=format_number(int((~sim.baseline.invalid).sum()), lang))) + "</p>"]  # fmt: skip
+                 valid=format_number(sim.valid, lang))) + "</p>"]  # fmt: skip
 
     # The scenarios and what they change.
     rows: list[list[Any]] = []
@@ -184,7 +185,7 @@ def render_report_html(sim: Simulation, lang: str = "vi") -> str:
     for sid, res in sim.scenarios.items():
         counts = res.class_counts
         mine = costs[costs["scenario"] == sid]
-        rows.append([series_names[sid], int((res.codes != sim.baseline.codes).sum()),
+        rows.append([series_names[sid], sim.moved(sid),
                      base_counts["poor"], counts["poor"], counts["poor"] - base_counts["poor"],
                      base_counts["near_poor"], counts["near_poor"],
                      counts["near_poor"] - base_counts["near_poor"],

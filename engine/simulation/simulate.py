@@ -29,39 +29,47 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-import numpy as np
 import pandas as pd
 
 from engine.errors import Problem, ScenarioError, say
-from engine.evaluators.evaluation import Tri
 from engine.loader import default_rulebook
 from engine.rulebook import Rulebook
-from engine.simulation.alkire_foster import alkire_foster
-from engine.simulation.outcome import RunOutcome, districts_of, outcome
+from engine.simulation.outcome import RunOutcome
+from engine.simulation.reduce import BASELINE, Totals, finish, moved, partial, run_all
 from engine.simulation.scenario import Scenario, load_scenario, scenario_from_dict
-from engine.simulation.tables import DESCRIBE_COLUMNS, compare_costs, describe, transitions
-from engine.text import UNNAMED_DISTRICT
 from household_models.batch import ParsedBatch
 
-BASELINE = "baseline"
+Run = TypeVar("Run", RunOutcome, Totals)
 
 
 @dataclass
-class Simulation:
-    baseline: RunOutcome
-    scenarios: dict[str, RunOutcome]
+class Simulation(Generic[Run]):
+    """The runs and the tables. ``baseline`` and ``scenarios`` are each run's outcome on a
+    batch, or (a partitioned dataset, ``engine.national``) its ``Totals``: rulebook, district
+    summary and class counts, the households' decisions staying in their partitions."""
+
+    baseline: Run
+    scenarios: dict[str, Run]
     tables: dict[str, pd.DataFrame]
     definitions: dict[str, Scenario] = field(default_factory=dict)
+    households: int = 0
+    valid: int = 0
+
+    def moved(self, sid: str) -> int:
+        """How many households the scenario ``sid`` moves to another class."""
+        return moved(self.tables, sid)
 
     @property
     def classes(self) -> pd.DataFrame:
         """Every household's class, baseline and each scenario, indexed by household id."""
-        index = pd.Index(self.baseline.household_ids, name="household_id")
-        return pd.DataFrame({BASELINE: self.baseline.codes,
-                             **{sid: res.codes for sid, res in self.scenarios.items()}},
-                            index=index)  # fmt: skip
+        runs = {BASELINE: self.baseline, **self.scenarios}
+        outcomes = {sid: r for sid, r in runs.items() if isinstance(r, RunOutcome)}
+        if len(outcomes) != len(runs):
+            raise TypeError("a partitioned dataset's simulation keeps no household's class")
+        index = pd.Index(outcomes[BASELINE].household_ids, name="household_id")
+        return pd.DataFrame({sid: r.codes for sid, r in outcomes.items()}, index=index)
 
 
 def _as_batch(data: Any) -> ParsedBatch:
@@ -90,7 +98,7 @@ def _as_scenario(item: Scenario | Path | str | dict[str, Any], book: Rulebook) -
 def simulate(data: ParsedBatch | tuple[pd.DataFrame, pd.DataFrame] | str | Path | Sequence[Any],
              scenarios: Iterable[Scenario | Path | str | dict[str, Any]], as_of: dt.date, *,
              book: Rulebook | None = None, lang: str = "vi",
-             share_facts: bool = True) -> Simulation:  # fmt: skip
+             share_facts: bool = True) -> Simulation[RunOutcome]:  # fmt: skip
     """Evaluate ``data`` (a parsed batch, a (households, members) pair of DataFrames, or survey
     file paths) under the baseline rulebook and each scenario (objects, YAML paths or inline
     dicts) on the evaluation date ``as_of``; return the outcomes and the tidy tables.
@@ -105,79 +113,10 @@ def simulate(data: ParsedBatch | tuple[pd.DataFrame, pd.DataFrame] | str | Path 
                                      say("scenario_twice.fix"))])  # fmt: skip
     resolved = {s.id: s.apply(book, as_of) for s in defs}  # all checked before the batch is read
     batch = _as_batch(data)
-    shared: dict[tuple[Any, ...], Tri] | None = {} if share_facts else None
-    baseline = outcome(batch, book.resolve(as_of), BASELINE, shared, lang)
-    results = {sid: outcome(batch, r, sid, shared, lang) for sid, r in resolved.items()}
-    district = districts_of(batch)
-    districts, district_code = np.unique(district.astype(str), return_inverse=True)
-    hh_ids = batch.households["household_id"].values
-    commune = batch.households["commune"]
-    commune_text = np.where(commune.missing, "", commune.values).astype(object)
-    labels = {c: v["vi"] for c, v in book.classification.classes.items()}
-    base_summary = baseline.summary.set_index(["district", "class"])
-    tables: dict[str, list[pd.DataFrame]] = {name: [] for name in (
-        "classes", "transitions", "indicators", "costs", "costs_by_district", "movers")}
-    af = [alkire_foster(baseline, district, BASELINE)]
-    valid_mask = ~batch.household_invalid  # an invalid household is deprived in nothing
-    valid = int(valid_mask.sum())
-    for sid, res in results.items():
-        s = res.summary.set_index(["district", "class"])
-        joined = s[["households", "share_pct"]].merge(
-            base_summary[["households", "share_pct"]], left_index=True, right_index=True,
-            how="outer", suffixes=("", "_baseline")).fillna(0)  # fmt: skip
-        joined["households_diff"] = joined["households"] - joined["households_baseline"]
-        joined["share_pct_diff"] = (joined["share_pct"] - joined["share_pct_baseline"]).round(2)
-        joined = joined.reset_index()
-        joined.insert(2, "class_vi", joined["class"].map(labels))
-        tables["classes"].append(joined.assign(scenario=sid))
-        tables["transitions"].append(transitions(sid, district_code.astype(np.int64),
-                                                  list(districts), baseline.codes,
-                                                  res.codes))  # fmt: skip
-        changed = baseline.codes != res.codes
-        tables["movers"].append(pd.DataFrame({
-            "scenario": sid, "household_id": hh_ids[changed],
-            "district": district[changed], "commune": commune_text[changed],
-            "from": baseline.codes[changed], "to": res.codes[changed],
-            "from_vi": pd.Series(baseline.codes[changed], dtype=object).map(labels).to_numpy(),
-            "to_vi": pd.Series(res.codes[changed], dtype=object).map(labels).to_numpy(),
-        }))  # fmt: skip
-        rows = []
-        rules = {rule.id: rule for rule, _ in (*baseline.resolved.indicators,
-                                               *res.resolved.indicators)}  # fmt: skip
-        for ind, rule in sorted(rules.items()):
-            base_tri = baseline.evaluation.indicators.get(ind)
-            tri = res.evaluation.indicators.get(ind)
-            b = int((base_tri.t & valid_mask).sum()) if base_tri is not None else 0
-            v = int((tri.t & valid_mask).sum()) if tri is not None else 0
-            rows.append({"scenario": sid, "indicator": ind, "label_vi": rule.label["vi"],
-                         "in_baseline": base_tri is not None, "in_scenario": tri is not None,
-                         "deprived_baseline": b, "deprived": v, "difference": v - b,
-                         "share_pct_baseline": round(100 * b / valid, 2) if valid else 0.0,
-                         "share_pct": round(100 * v / valid, 2) if valid else 0.0})  # fmt: skip
-        tables["indicators"].append(pd.DataFrame(rows))
-        tables["costs"].append(compare_costs(sid, baseline.costs, res.costs,
-                                              ["department_code", "department", "action_id",
-                                               "action"]))  # fmt: skip
-        tables["costs_by_district"].append(compare_costs(sid, baseline.costs, res.costs,
-                                                          ["district"]))  # fmt: skip
-        af.append(alkire_foster(res, district, sid))
-    out: dict[str, pd.DataFrame] = {
-        "scenarios": pd.DataFrame([describe(s, results[s.id]) for s in defs],
-                                  columns=list(DESCRIBE_COLUMNS)),  # fmt: skip
-    }
-    for name, parts in tables.items():
-        out[name] = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-    out["alkire_foster"] = pd.concat(af, ignore_index=True)
-    if not out["costs_by_district"].empty:
-        out["costs_by_district"]["district"] = out["costs_by_district"]["district"].replace(
-            "", UNNAMED_DISTRICT)  # fmt: skip
-    order = ["scenarios", "classes", "transitions", "indicators", "costs", "costs_by_district",
-             "alkire_foster", "movers"]  # fmt: skip
-    tables_out = {}
-    for name in order:
-        frame = out[name]
-        if "scenario" in frame.columns:
-            frame = frame[["scenario", *[c for c in frame.columns if c != "scenario"]]]
-        tables_out[name] = frame
-    return Simulation(baseline, results, tables_out, {s.id: s for s in defs})
+    runs = run_all(batch, book.resolve(as_of), resolved, lang, share_facts)
+    tables, _ = finish(defs, {name: res.resolved for name, res in runs.items()},
+                       [partial(batch, runs)])  # fmt: skip
+    baseline = runs.pop(BASELINE)
+    return Simulation(baseline, runs, tables, {s.id: s for s in defs}, batch.n_households,
+                      int((~batch.household_invalid).sum()))  # fmt: skip
 

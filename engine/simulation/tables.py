@@ -6,28 +6,31 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
-from engine.simulation.outcome import RunOutcome
+from engine.rulebook import Resolved
 from engine.simulation.scenario import Scenario
 from engine.text import TOTAL_LABEL, UNNAMED_DISTRICT
 from household_models.schema import DOMAIN_CODES
 
 
-def transitions(sid: str, district_code: npt.NDArray[np.int64], districts: list[str],
-                 before: npt.NDArray[np.object_], after: npt.NDArray[np.object_]
-                 ) -> pd.DataFrame:  # fmt: skip
-    """From-class × to-class counts per district and overall, by one bincount."""
-    classes = list(dict.fromkeys([*DOMAIN_CODES["class"], *before.tolist(), *after.tolist()]))
+def transition_rows(sid: str, pairs: pd.DataFrame) -> pd.DataFrame:
+    """From-class × to-class counts per district (in sorted order) and overall, from the
+    households counted per (district, from, to) in ``pairs`` (column ``n``)."""
+    extra = sorted((set(pairs["from"]) | set(pairs["to"])) - set(DOMAIN_CODES["class"]))
+    classes = [*DOMAIN_CODES["class"], *extra]
     index = {c: i for i, c in enumerate(classes)}
     k = len(classes)
-    b = pd.Series(before).map(index).to_numpy(dtype=np.int64)
-    a = pd.Series(after).map(index).to_numpy(dtype=np.int64)
-    flat = (district_code * k + b) * k + a
-    counts = np.bincount(flat, minlength=len(districts) * k * k).reshape(len(districts), k, k)
+    districts, district_code = np.unique(pairs["district"].to_numpy(dtype=str),
+                                         return_inverse=True)  # fmt: skip
+    b = pairs["from"].map(index).to_numpy(dtype=np.int64)
+    a = pairs["to"].map(index).to_numpy(dtype=np.int64)
+    flat = (district_code.astype(np.int64) * k + b) * k + a
+    counts = np.bincount(flat, weights=pairs["n"].to_numpy(dtype=np.float64),
+                         minlength=len(districts) * k * k).astype(np.int64)
+    counts = counts.reshape(len(districts), k, k)
     rows = []
-    for name, matrix in [*zip(districts, counts, strict=True), (TOTAL_LABEL["vi"],
+    for name, matrix in [*zip(districts.tolist(), counts, strict=True), (TOTAL_LABEL["vi"],
                                                                   counts.sum(axis=0))]:  # fmt: skip
         for i, j in zip(*np.nonzero(matrix), strict=True):
             rows.append({"scenario": sid, "district": name or UNNAMED_DISTRICT, "from": classes[i],
@@ -58,11 +61,11 @@ def cost_sums(costs: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
         loans=("is_loan", "sum"), loans_without_amount=("no_amount", "sum"))  # fmt: skip
 
 
-def compare_costs(sid: str, base: pd.DataFrame, scen: pd.DataFrame, keys: list[str]
-                   ) -> pd.DataFrame:  # fmt: skip
-    merged = cost_sums(scen, keys).merge(cost_sums(base, keys), left_index=True,
-                                          right_index=True, how="outer",
-                                          suffixes=("", "_baseline")).fillna(0)  # fmt: skip
+def compare_cost_sums(sid: str, base: pd.DataFrame, scen: pd.DataFrame) -> pd.DataFrame:
+    """A scenario's cost sums (``cost_sums``, added over batches) beside the baseline's, and
+    the differences."""
+    merged = scen.merge(base, left_index=True, right_index=True, how="outer",
+                        suffixes=("", "_baseline")).fillna(0)  # fmt: skip
     for col in COST_SUMS:
         merged[col] = merged[col].astype(np.int64)
         merged[f"{col}_baseline"] = merged[f"{col}_baseline"].astype(np.int64)
@@ -81,11 +84,10 @@ def compare_costs(sid: str, base: pd.DataFrame, scen: pd.DataFrame, keys: list[s
     return merged.reset_index().assign(scenario=sid)
 
 
-def describe(s: Scenario, result: RunOutcome) -> dict[str, Any]:
+def describe(s: Scenario, r: Resolved) -> dict[str, Any]:
     return {"scenario": s.id, "label_vi": s.label["vi"], "label_en": s.label["en"],
             "description_vi": s.description["vi"], "file": s.file,
             "standard": s.standard or "", "parameters": "; ".join(s.override_texts()),
             "indicators_off": "; ".join(s.indicators_off),
             "indicators_add": "; ".join(r.id for r in s.indicators_add),
-            "rulebook_version": result.resolved.rulebook_version,
-            "as_of": result.resolved.as_of.isoformat()}  # fmt: skip
+            "rulebook_version": r.rulebook_version, "as_of": r.as_of.isoformat()}  # fmt: skip
