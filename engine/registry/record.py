@@ -19,21 +19,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from engine.errors import RegistryError
 from engine.registry import early
+from engine.registry.append import append_rows, batch_rows, earlier_assessments
 from engine.registry.early import EarlyInputs
 from engine.registry.history import LISTED, RoundInfo, rounds
-from engine.registry.rows import (
-    column_array,
-    decision_columns,
-    error_columns,
-    input_columns,
-    personal_columns,
-    recommendation_columns,
-)
-from engine.registry.start import Start, flow_codes, start_of_round
+from engine.registry.rows import input_columns
+from engine.registry.start import Start, start_of_round
 from engine.registry.store import ROUND_TABLES, Registry, file_sha256, now
 from engine.results.classify import BatchResult
 from engine.rulebook import Rulebook
@@ -101,17 +94,26 @@ def begin_round(reg: Registry, name: str, as_of: dt.date) -> Plan:
 
 def apply_history(reg: Registry, plan: Plan, batch: ParsedBatch) -> ParsedBatch:
     """Set ``previous_status`` and ``left_list_on`` of every household the registry knows from
-    its history; a typed value that disagrees becomes an error row naming both (the history's
-    value is used). Households new to the registry keep what was typed."""
+    its history (``with_history``)."""
+    ids = [str(v) for v in batch.households["household_id"].values.tolist()]
+    plan.start = start_of_round(reg, ids, plan.as_of, plan.previous)
+    batch, plan.typed_previous = with_history(batch, plan.start, plan.previous is not None)
+    return batch
+
+
+def with_history(batch: ParsedBatch, start: Start, has_previous: bool
+                 ) -> tuple[ParsedBatch, np.ndarray]:  # fmt: skip
+    """The batch with ``previous_status`` and ``left_list_on`` of every household the history
+    ``start`` knows; a typed value that disagrees becomes an error row naming both (the
+    history's value is used). Households new to the registry keep what was typed. Also each
+    household's typed ``previous_status`` (None where not typed)."""
     ids = [str(v) for v in batch.households["household_id"].values.tolist()]
     prev_col, left_col = batch.households["previous_status"], batch.households["left_list_on"]
     codes = prev_col.codes
     typed = np.where(prev_col.missing, -1, np.asarray(prev_col.values, dtype=np.int64))
-    plan.typed_previous = np.array([*codes, None], dtype=object)[typed]  # -1: None
-    start = start_of_round(reg, ids, plan.as_of, plan.previous)
-    plan.start = start
-    if plan.previous is None or not start.known.any():
-        return batch
+    typed_previous = np.array([*codes, None], dtype=object)[typed]  # -1: None
+    if not has_previous or not start.known.any():
+        return batch, typed_previous
     known = start.known
     history = pd.Index(codes).get_indexer(pd.Index(start.previous))  # -1: none or unlisted code
     derived = np.where(known, history, typed)
@@ -123,7 +125,7 @@ def apply_history(reg: Registry, plan: Plan, batch: ParsedBatch) -> ParsedBatch:
     found_left = history_left.astype(str).astype(object)
     found_left[np.isnat(history_left)] = None
     checks = [
-        ("previous_status", known & (typed >= 0) & (typed != history), plan.typed_previous,
+        ("previous_status", known & (typed >= 0) & (typed != history), typed_previous,
          as_text[history]),
         ("left_list_on", known & ~left_col.missing & (typed_left != history_left),
          typed_left.astype(str), found_left),
@@ -147,7 +149,7 @@ def apply_history(reg: Registry, plan: Plan, batch: ParsedBatch) -> ParsedBatch:
         errors["row"] = errors["row"].astype("Int64")
         errors = errors.sort_values(["file", "sheet", "row"], kind="stable", na_position="first",
                                     ignore_index=True)  # fmt: skip
-    return replace(batch, households=households, errors=errors)
+    return replace(batch, households=households, errors=errors), typed_previous
 
 
 def prepare_batch(reg: Registry, plan: Plan, batch: ParsedBatch) -> ParsedBatch:
@@ -188,18 +190,6 @@ def snapshot(reg: Registry, book: Rulebook) -> dict[str, str]:
     return manifest
 
 
-def _supersedes(ids: list[str], first: int, earlier: dict[str, int]) -> list[int | None]:
-    """The assessment each new one supersedes: the household's latest assessment in the
-    round, recorded before or above it in the same batch (a repeated id is an error row,
-    and its last occurrence is the household's latest)."""
-    latest = dict(earlier)
-    out: list[int | None] = []
-    for seq, h in enumerate(ids, first):
-        out.append(latest.get(h))
-        latest[h] = seq
-    return out
-
-
 def tails(reg: Registry, round_name: str) -> dict[str, list[Any]]:
     """Each chain's last ``seq`` and ``row_hash`` for the round (the checkpoint of a recording)."""
     return {t: list(reg.tail(t, round_name)) for t in ROUND_TABLES}
@@ -220,15 +210,9 @@ def record(reg: Registry, plan: Plan, batch: ParsedBatch, result: BatchResult, b
         recording, _ = reg.tail("recordings", plan.name)
         recording += 1
         n = batch.n_households
-        first = reg.tail("assessments", plan.name)[0] + 1
         ids = [str(v) for v in batch.households["household_id"].values.tolist()]
-        earlier = dict(reg.rows("SELECT household_id, max(seq) FROM assessments WHERE round = ? "
-                                "GROUP BY household_id", plan.name))  # fmt: skip
+        earlier = earlier_assessments(reg, plan.name)
         decided = {d["household_id"]: d for d in (decisions.rows if decisions else [])}
-        engine_class = np.array(result.results["class"].astype(str).tolist(), dtype=object)
-        recognised = np.array([decided[h]["recognised_class"] if h in decided else c
-                               for h, c in zip(ids, engine_class.tolist(), strict=True)],
-                              dtype=object)  # fmt: skip
         if events:
             reg.append("events", {
                 "recording": [recording] * len(events.rows),
@@ -241,36 +225,19 @@ def record(reg: Registry, plan: Plan, batch: ParsedBatch, result: BatchResult, b
                                               "round = ?", plan.name)
                        if k in ("moved_in", "split_from")}  # fmt: skip
         start = plan.start or start_of_round(reg, ids, plan.as_of, plan.previous)
-        flows = flow_codes(recognised, start, plan.previous is None, plan.typed_previous
-                           if len(plan.typed_previous) == n else np.full(n, None, object),
-                           np.array([h in entered_ids for h in ids], dtype=bool))  # fmt: skip
-        columns = decision_columns(batch, result)
-        prev_col, left_col = batch.households["previous_status"], batch.households["left_list_on"]
-        columns.update({
-            "recording": pa.array(np.full(n, recording, dtype=np.int64)),
-            "supersedes": pa.array(_supersedes(ids, first, earlier), pa.int64()),
-            "recognised_class": [decided[h]["recognised_class"] if h in decided else None
-                                 for h in ids],
-            "decision_no": [decided[h]["decision_no"] if h in decided else None for h in ids],
-            "decision_date": [decided[h]["decision_date"] if h in decided else None for h in ids],
-            "previous_status": column_array(prev_col), "left_list_on": column_array(left_col),
-            "flow": flows.tolist(),
-        })  # fmt: skip
-        reg.append("assessments", columns, plan.name)
-        staged = plan.early.collect(first) if plan.early is not None else None
-        if staged is not None:
-            for table in ("households", "members"):
-                reg.append_staged(table, staged[table], plan.name)
-        else:
+        rows = batch_rows(batch, result, start, plan.previous is None, plan.typed_previous,
+                          decided, entered_ids, inputs=False)  # fmt: skip
+
+        def input_rows(first: int) -> dict[str, Any]:
+            """The inputs' rows: staged beside the classification, or staged now."""
+            staged = plan.early.collect(first) if plan.early is not None else None
+            if staged is not None:
+                return dict(staged)
             hh, members = input_columns(batch, first)
-            reg.append("households", hh, plan.name)
-            reg.append("members", members, plan.name)
-        reg.append("personal", personal_columns(batch, first), plan.name)
-        reg.append("recommendations", recommendation_columns(result, ids, first), plan.name)
-        errors = error_columns(result.errors)
-        if errors:
-            errors["recording"] = [recording] * len(errors["code"])
-        reg.append("input_errors", errors, plan.name)
+            return {"households": hh, "members": members}
+
+        superseded = sum(h in earlier for h in ids)
+        append_rows(reg, plan.name, recording, rows, earlier, input_rows)
         reg.append("recordings", {
             "recorded_at": [now()], "os_user": [_user()], "package_version": [package_version()],
             "rulebook_version": [r.rulebook_version], "standard": [r.version.id],
@@ -279,9 +246,9 @@ def record(reg: Registry, plan: Plan, batch: ParsedBatch, result: BatchResult, b
                                   ensure_ascii=False)],  # fmt: skip
             "options": [json.dumps(options, sort_keys=True)], "households": [n],
             "tails": [json.dumps(tails(reg, plan.name))]}, plan.name)  # fmt: skip
-    listed = int(np.isin(recognised, LISTED).sum())
-    return {"recording": recording, "households": n, "superseded": sum(h in earlier for h in ids),
-            "listed": listed, "flows": pd.Series(flows).value_counts().to_dict()}  # fmt: skip
+    listed = int(np.isin(rows.recognised, LISTED).sum())
+    return {"recording": recording, "households": n, "superseded": superseded, "listed": listed,
+            "flows": pd.Series(rows.flows).value_counts().to_dict()}  # fmt: skip
 
 
 def root_hash(reg: Registry, round_name: str) -> str:

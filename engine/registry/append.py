@@ -1,0 +1,142 @@
+"""What one classified batch adds to a round, and appending it.
+
+``batch_rows`` builds every row a batch adds (its assessments with their flow codes, its inputs,
+the personal fields, the recommendations, the input errors), numbered from 0: it needs the batch,
+its results and its history, not the registry, so a worker of a cluster builds it for its
+partition. ``append_rows`` numbers the rows after the round's tail, links each assessment to the
+one it supersedes and appends them, in the registry's one writing process."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from engine.registry.rows import (
+    column_array,
+    decision_columns,
+    error_columns,
+    input_columns,
+    personal_columns,
+    recommendation_columns,
+)
+from engine.registry.start import Start, flow_codes
+from engine.registry.store import Registry
+from engine.results.classify import BatchResult
+from household_models.batch import ParsedBatch
+
+NUMBERED = ("members", "personal", "recommendations")  # tables whose rows name an assessment
+
+
+@dataclass
+class BatchRows:
+    """Every row a batch adds to a round, ``assessment`` counted from 0 (``append_rows``)."""
+
+    ids: list[str]
+    assessments: dict[str, Any]
+    inputs: dict[str, Any] | None  # households and members (None: staged apart)
+    personal: dict[str, Any]
+    recommendations: dict[str, Any]
+    errors: dict[str, Any]
+    recognised: np.ndarray
+    flows: np.ndarray
+
+
+def batch_rows(batch: ParsedBatch, result: BatchResult, start: Start, first_round: bool,
+               typed_previous: np.ndarray, decided: dict[str, dict[str, Any]],
+               entered_ids: set[str], inputs: bool = True) -> BatchRows:  # fmt: skip
+    """The rows of a batch: the recognised class is the engine's unless the commune decided
+    otherwise (``decided``: household -> its decision row); ``entered_ids``: households that
+    moved in or split from another (events)."""
+    n = batch.n_households
+    ids = [str(v) for v in batch.households["household_id"].values.tolist()]
+    engine_class = np.array(result.results["class"].astype(str).tolist(), dtype=object)
+    recognised = np.array([decided[h]["recognised_class"] if h in decided else c
+                           for h, c in zip(ids, engine_class.tolist(), strict=True)],
+                          dtype=object)  # fmt: skip
+    typed = typed_previous if len(typed_previous) == n else np.full(n, None, object)
+    flows = flow_codes(recognised, start, first_round, typed,
+                       np.array([h in entered_ids for h in ids], dtype=bool))  # fmt: skip
+    columns = decision_columns(batch, result)
+    prev_col, left_col = batch.households["previous_status"], batch.households["left_list_on"]
+
+    def decision(key: str) -> list[Any] | pa.Array:
+        if not decided:
+            return pa.nulls(n, pa.date32() if key == "decision_date" else pa.string())
+        return [decided[h][key] if h in decided else None for h in ids]
+
+    columns.update({
+        "recognised_class": decision("recognised_class"), "decision_no": decision("decision_no"),
+        "decision_date": decision("decision_date"),
+        "previous_status": column_array(prev_col), "left_list_on": column_array(left_col),
+        "flow": pa.array(flows.tolist(), pa.string()),
+    })  # fmt: skip
+    both = None
+    if inputs:
+        hh, members = input_columns(batch, 0)
+        both = {"households": hh, "members": members}
+    return BatchRows(ids, columns, both, personal_columns(batch, 0),
+                     recommendation_columns(result, ids, 0), error_columns(result.errors),
+                     recognised, flows)  # fmt: skip
+
+
+def earlier_assessments(reg: Registry, round_name: str) -> dict[str, int]:
+    """Each household's latest assessment in the round so far."""
+    return dict(reg.rows("SELECT household_id, max(seq) FROM assessments WHERE round = ? "
+                         "GROUP BY household_id", round_name))  # fmt: skip
+
+
+def _shifted(columns: dict[str, Any], first: int) -> dict[str, Any]:
+    if not columns or "assessment" not in columns or first == 0:
+        return columns
+    out = dict(columns)
+    out["assessment"] = pc.add(pa.array(columns["assessment"], pa.int64()),
+                               pa.scalar(first, pa.int64()))  # fmt: skip
+    return out
+
+
+def append_rows(reg: Registry, round_name: str, recording: int, rows: BatchRows,
+                earlier: dict[str, int],
+                inputs: Callable[[int], dict[str, Any]] | None = None) -> int:  # fmt: skip
+    """Append a batch's rows after the round's tail (``earlier``: each household's latest
+    assessment in the round, updated here; ``inputs``: the households' and members' rows of
+    a first assessment, when ``rows`` has none). Returns the first assessment's ``seq``."""
+    first = reg.tail("assessments", round_name)[0] + 1
+    n = len(rows.ids)
+    columns = dict(rows.assessments)
+    columns["recording"] = pa.array(np.full(n, recording, dtype=np.int64))
+    columns["supersedes"] = pa.array(supersedes(rows.ids, first, earlier), pa.int64())
+    reg.append("assessments", columns, round_name)
+    for seq, h in enumerate(rows.ids, first):
+        earlier[h] = seq
+    found = inputs(first) if inputs is not None else {
+        t: _shifted(c, first) for t, c in (rows.inputs or {}).items()}  # fmt: skip
+    for table in ("households", "members"):
+        data = found.get(table, {})
+        if isinstance(data, pa.Table):
+            reg.append_staged(table, data, round_name)
+        else:
+            reg.append(table, data, round_name)
+    reg.append("personal", _shifted(rows.personal, first), round_name)
+    reg.append("recommendations", _shifted(rows.recommendations, first), round_name)
+    errors = dict(rows.errors)
+    if errors:
+        errors["recording"] = [recording] * len(errors["code"])
+    reg.append("input_errors", errors, round_name)
+    return first
+
+
+def supersedes(ids: list[str], first: int, earlier: dict[str, int]) -> list[int | None]:
+    """The assessment each new one supersedes: the household's latest assessment in the
+    round, recorded before or above it in the same batch (a repeated id is an error row,
+    and its last occurrence is the household's latest)."""
+    latest = dict(earlier)
+    out: list[int | None] = []
+    for seq, h in enumerate(ids, first):
+        out.append(latest.get(h))
+        latest[h] = seq
+    return out
