@@ -51,14 +51,15 @@ def progress_bar(total: int) -> Iterator[Callable[[int, int], None]]:
         yield step
 
 
-def refuse_failed(root: Path, done: list[dict[str, Any]]) -> None:
-    """Name every partition that could not be read; the run is partial (exit 1)."""
+def refuse_failed(root: Path, done: list[dict[str, Any]], code: str = "partitions_failed") -> None:
+    """Name every partition that could not be read; then fail (exit 1) with ``code``: the run
+    is partial, or (a recording) nothing was recorded."""
     failed = [d for d in done if d["failed"] is not None]
     for d in sorted(failed, key=lambda d: d["part"]):
         say(word("partition_failed", path=root / d["part"], vi=d["failed"]["vi"],
                  en=d["failed"]["en"]), style="red")  # fmt: skip
     if failed:
-        raise CheckFailed("partitions_failed", count=len(failed))
+        raise CheckFailed(code, count=len(failed))
 
 
 def run_partitions(task: Any, parts: list[str], cluster: str | None) -> list[dict[str, Any]]:
@@ -116,3 +117,45 @@ def simulate_dataset(root: Path, scenario_files: list[Path], as_of: dt.date, lan
     from engine.national import simulation
 
     return simulation(job, done)
+
+
+def record_dataset_inputs(root: Path, registry_path: Path, round_name: str, as_of: dt.date, *,
+                          output: Path | None, options: dict[str, Any], lang: str,
+                          rules_dir: Path | None, verify: float, verify_max: int,
+                          cluster: str | None) -> dict[str, Any]:  # fmt: skip
+    """``review record DATASET/``: every partition classified (here or on the cluster) and
+    recorded by this process, in one transaction; what was recorded."""
+    from cli.options import rulebook
+    from engine.national import Job, merge, partitions, repeated_ids
+    from engine.registry.dataset import RecordJob, record_dataset
+    from engine.registry.record import begin_round
+    from engine.registry.store import open_registry
+
+    if output is not None and (output.suffix or (output.exists() and not output.is_dir())):
+        raise OutputError("output_is_folder", path=output)
+    started = time.perf_counter()
+    book = rulebook(rules_dir, as_of)
+    reg = open_registry(registry_path, write=True, create=True)
+    try:
+        plan = begin_round(reg, round_name, as_of)
+        parts = partitions(root)
+        job = Job(root, output, as_of, rules_dir, lang, verify, verify_max,
+                  repeated_ids(root, parts))  # fmt: skip
+        with progress_bar(len(parts)) as step, cluster_client(cluster) as client:
+            workers = len(client.scheduler_info()["workers"]) if client is not None else 1
+            done = record_dataset(reg, plan, book, RecordJob(job, plan.previous is None), parts,
+                                  options, client, 2 * workers + 2, step)  # fmt: skip
+    finally:
+        reg.close()
+    refuse_failed(root, done["failed"], "partitions_not_recorded")
+    out = merge(job, done["done"])
+    print_counts(out["class_counts"], out["resolved"].classification.classes)
+    say(word("partitions_done", partitions=out["partitions"], households=out["households"],
+             members=out["members"],
+             seconds=format_number(round(time.perf_counter() - started, 1), decimals=1)))  # fmt: skip
+    report_verified(out["verified"], out["disagreements"], False)
+    if "refused" in done:  # the evaluators disagreed: nothing was recorded
+        raise done["refused"]
+    if output is not None:
+        say(word("written", path=output))
+    return done

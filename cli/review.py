@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from cli.console import say, word
-from cli.options import as_of_option, lang_option, rulebook, rules_option, verify_options
+from cli.options import (
+    as_of_option,
+    cluster_option,
+    lang_option,
+    rulebook,
+    rules_option,
+    verify_options,
+)
 from engine.errors import RegistryError
 from engine.registry import history
 from engine.registry.store import open_registry
@@ -97,19 +104,22 @@ def _refuse_bad_rows(table: SideTable, path: Path) -> None:
 @lang_option("language of the texts of the results")
 @rules_option()
 @verify_options
+@cluster_option()
 def record_cmd(inputs: tuple[Path, ...], registry_path: Path, round_name: str, as_of: dt.date,
                output: Path | None, decisions_path: Path | None, events_path: Path | None,
                kind: str, lang: str, rules_dir: Path | None, verify: float,
-               verify_max: int) -> None:  # fmt: skip
+               verify_max: int, cluster: str | None) -> None:  # fmt: skip
     """Classify a survey batch as classify does and record it in a round of the registry.
 
     The households' previous status and the date they left the list come from the earlier
     rounds; recording a household again in an open round adds an assessment that supersedes
-    the earlier one.
+    the earlier one. A partitioned dataset folder (as classify takes) is recorded partition
+    by partition, here or on Dask with --cluster, in one transaction.
     """
     done = record_inputs(list(inputs), registry_path, round_name, as_of, output=output,
                          decisions_path=decisions_path, events_path=events_path, kind=kind,
-                         lang=lang, rules_dir=rules_dir, verify=verify, verify_max=verify_max)
+                         lang=lang, rules_dir=rules_dir, verify=verify, verify_max=verify_max,
+                         cluster=cluster)  # fmt: skip
     say(word("review_recorded", registry=registry_path, round=round_name, **{
         k: done[k] for k in ("recording", "households", "superseded", "listed")}))  # fmt: skip
     for flow, n in sorted(done["flows"].items()):
@@ -120,9 +130,10 @@ def record_inputs(inputs: list[Path], registry_path: Path, round_name: str, as_o
                   output: Path | None = None, decisions_path: Path | None = None,
                   events_path: Path | None = None, kind: str = "annual", lang: str = "vi",
                   rules_dir: Path | None = None, verify: float = 0.01,
-                  verify_max: int | None = None) -> dict[str, Any]:  # fmt: skip
-    """Classify the survey files as ``classify`` does and record them in a round: what
-    ``review record`` does (and the page's registry tab). Returns what was recorded."""
+                  verify_max: int | None = None, cluster: str | None = None) -> dict[str, Any]:  # fmt: skip
+    """Classify the survey files (or a partitioned dataset folder) as ``classify`` does and
+    record them in a round: what ``review record`` does (and the page's registry tab).
+    Returns what was recorded."""
     from cli.classify import classify_and_report
     from engine.evaluators import CROSSCHECK_MAX
     from engine.files import check_target
@@ -130,6 +141,20 @@ def record_inputs(inputs: list[Path], registry_path: Path, round_name: str, as_o
     from engine.results.outputs import output_paths
 
     verify_max = CROSSCHECK_MAX if verify_max is None else verify_max
+    options = {"kind": kind, "verify": verify, "verify_max": verify_max, "lang": lang,
+               "decisions": decisions_path.name if decisions_path else None,
+               "events": events_path.name if events_path else None}  # fmt: skip
+    if len(inputs) == 1 and inputs[0].is_dir():
+        from cli.national import record_dataset_inputs
+
+        if decisions_path is not None or events_path is not None:
+            raise click.UsageError("a partitioned dataset is recorded without --decisions and "
+                                   "--events (not yet supported for a dataset)")  # fmt: skip
+        return record_dataset_inputs(inputs[0], registry_path, round_name, as_of, output=output,
+                                     options=options, lang=lang, rules_dir=rules_dir,
+                                     verify=verify, verify_max=verify_max, cluster=cluster)  # fmt: skip
+    if cluster is not None:
+        raise click.UsageError("--cluster needs a partitioned dataset folder as the input")
     started = time.perf_counter()
     book = rulebook(rules_dir, as_of)
     if output is not None:
@@ -151,9 +176,6 @@ def record_inputs(inputs: list[Path], registry_path: Path, round_name: str, as_o
         if decisions is not None and decisions_path is not None:
             check_decisions(decisions, batch, round_name)
             _refuse_bad_rows(decisions, decisions_path)
-        options = {"kind": kind, "verify": verify, "verify_max": verify_max, "lang": lang,
-                   "decisions": decisions_path.name if decisions_path else None,
-                   "events": events_path.name if events_path else None}  # fmt: skip
         side = [p for p in (decisions_path, events_path) if p is not None]
         done: dict[str, Any] = record(reg, plan, batch, result, book, [*inputs, *side], options,
                                       decisions, events)  # fmt: skip

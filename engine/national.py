@@ -84,7 +84,7 @@ class Job:
     """What every task needs: the folders, the evaluation date and the options of classify."""
 
     root: Path
-    output: Path
+    output: Path | None  # None: nothing written (a recording without -o)
     as_of: dt.date
     rules_dir: Path | None = None
     lang: str = "vi"
@@ -96,21 +96,30 @@ class Job:
 def classify_partition(job: Job, part: str) -> dict[str, Any]:
     """Classify one partition and write its tables; what the merged tables need back (slim
     columns), or the reason it could not be read."""
-    from engine.files import write_tables
-    from engine.loader import cached_rulebook, default_rulebook
     from engine.memory import once
-    from engine.results.classify import classify
 
     once()  # a worker process reuses freed memory as the command line does
     parsed = read_partition(job.root, part, job.repeated)
     if isinstance(parsed, dict):
         return {"part": part, "failed": parsed}
+    return classified(job, part, parsed)[1]
+
+
+def classified(job: Job, part: str, parsed: Any) -> tuple[Any, dict[str, Any]]:
+    """A partition's parsed batch classified (its cross-check sample drawn with the partition's
+    seed) and its tables written under the job's output (if any); the result, and what the
+    merged tables need of it."""
+    from engine.files import write_tables
+    from engine.loader import cached_rulebook, default_rulebook
+    from engine.results.classify import classify
+
     book = cached_rulebook(job.rules_dir) if job.rules_dir else default_rulebook()
     result = classify(parsed, book, job.as_of, lang=job.lang, verify=job.verify,
                       seed=seed_of(part), verify_max=job.verify_max)  # fmt: skip
-    target = job.output / part
-    write_tables({t: getattr(result, t) for t in TABLES}, target / "results.parquet",
-                 paths={t: target / f"{t}.parquet" for t in TABLES})  # fmt: skip
+    if job.output is not None:
+        target = job.output / part
+        write_tables({t: getattr(result, t) for t in TABLES}, target / "results.parquet",
+                     paths={t: target / f"{t}.parquet" for t in TABLES})  # fmt: skip
     recs = result.recommendations
     district = pd.Series(parsed.households["district"].values, dtype=object).fillna("")
     position = {h: i for i, h in enumerate(parsed.households["household_id"].values)}
@@ -118,7 +127,7 @@ def classify_partition(job: Job, part: str) -> dict[str, Any]:
     pairs = pd.DataFrame({"district": district.astype(str).to_numpy(),
                           "class": result.results["class"].astype(str).to_numpy()})
     counted = pairs.groupby(["district", "class"], sort=False).size().reset_index(name="n")
-    return {
+    return result, {
         "part": part, "failed": None, "counts": counted,
         "slim": pd.DataFrame({
             "pos": recs["household_id"].map(position).to_numpy(),
@@ -131,14 +140,23 @@ def classify_partition(job: Job, part: str) -> dict[str, Any]:
 
 
 def read_partition(root: Path, part: str, repeated: dict[str, set[str]]) -> Any:
-    """A partition's parsed batch, or the reason it cannot be read ({"vi", "en"})."""
+    """A partition's parsed batch, its errors naming the partition's files by their path in the
+    dataset (``province=01/part=000/households.parquet``); or the reason it cannot be read
+    ({"vi", "en"})."""
+    from dataclasses import replace
+
     from engine.errors import GiamngheoError
     from household_models import parse_batch, read_survey
 
     folder = root / part
     try:
         raw = read_survey([folder / HOUSEHOLDS, folder / MEMBERS])
-        return parse_batch(raw, repeated.get(part, set()))
+        parsed = parse_batch(raw, repeated.get(part, set()))
+        errors = parsed.errors.copy()
+        if not errors.empty:
+            errors["file"] = [f"{part}/{f}" if f else f for f in errors["file"].tolist()]
+        return replace(parsed, errors=errors,
+                       source=(f"{part}/{parsed.source[0]}", parsed.source[1]))  # fmt: skip
     except GiamngheoError as exc:
         return {"vi": exc.vi, "en": exc.en}
     except OSError as exc:
@@ -221,12 +239,13 @@ def merge(job: Job, done: list[dict[str, Any]]) -> dict[str, Any]:
                      [pd.DataFrame(columns=["pos"])], ignore_index=True)  # fmt: skip
     counted = pd.concat([d["counts"] for d in good] or
                         [pd.DataFrame({"district": [], "class": [], "n": []})], ignore_index=True)
-    summary = summary_from_counts(counted, r)
-    departments = department_summary(slim, r, job.lang)
-    write_tables({"summary": summary, "departments": departments},
-                 job.output / "summary.parquet",
-                 paths={"summary": job.output / "summary.parquet",
-                        "departments": job.output / "departments.parquet"})  # fmt: skip
+    if job.output is not None:
+        summary = summary_from_counts(counted, r)
+        departments = department_summary(slim, r, job.lang)
+        write_tables({"summary": summary, "departments": departments},
+                     job.output / "summary.parquet",
+                     paths={"summary": job.output / "summary.parquet",
+                            "departments": job.output / "departments.parquet"})  # fmt: skip
     counts = counted.groupby("class")["n"].sum()
     return {
         "partitions": len(done), "failed": [d for d in done if d["failed"] is not None],

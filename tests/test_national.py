@@ -5,6 +5,7 @@ across partitions; a partition that cannot be read; a worker killed in the middl
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import signal
 from pathlib import Path
@@ -169,3 +170,82 @@ def test_a_simulation_on_a_cluster_adds_up_to_one_of_all(nation: Path, tmp_path:
     assert list(whole) == list(split) and len(whole["movers"]) > 0
     for sheet in whole:  # the movers too: the whole file is the partitions in order
         pd.testing.assert_frame_equal(whole[sheet], split[sheet], obj=sheet)
+
+
+def _chains(registry: Path) -> dict[str, tuple[int, str]]:
+    """Each round table's rows and the hash of their chain, round by round."""
+    import duckdb
+
+    con = duckdb.connect(str(registry), read_only=True)
+    try:
+        return {f"{t}/{r}": (n, h) for t in ("assessments", "households", "members",
+                                            "personal", "recommendations")
+                for r, n, h in con.execute(
+                    f"SELECT round, count(*), sha256(string_agg(row_hash, '' ORDER BY seq)) "
+                    f"FROM {t} GROUP BY round").fetchall()}  # fmt: skip
+    finally:
+        con.close()
+
+
+def _errors(registry: Path) -> pd.DataFrame:
+    import duckdb
+
+    con = duckdb.connect(str(registry), read_only=True)
+    try:
+        return con.execute("SELECT * FROM input_errors ORDER BY round, seq").fetchdf()
+    finally:
+        con.close()
+
+
+def test_recording_a_dataset_on_a_cluster_writes_the_rows_of_one_batch(
+        nation: Path, tmp_path: Path) -> None:  # fmt: skip
+    from engine.national import partitions
+
+    root = _copy(nation, tmp_path / "in", partitions(nation)[:30])
+    original = {p: pd.read_parquet(root / p / "households.parquet") for p in partitions(root)}
+    one, parted = tmp_path / "one.duckdb", tmp_path / "parted.duckdb"
+    for year, step in (("2024", 25), ("2025", 50)):  # the second round takes its history
+        for p, frame in original.items():  # every step-th household below the poverty line
+            low = frame.copy()
+            low.loc[low.index % step == 0, "income_per_capita_vnd"] = 900_000
+            low.to_parquet(root / p / "households.parquet", index=False)
+        pair = _whole(root, tmp_path)
+        common = ["--round", year, "--as-of", f"{year}-10-15"]
+        code, out = run("review", "record", *map(str, pair), "--registry", str(one), *common)
+        assert code == 0, out
+        code, out = run("review", "record", str(root), "--registry", str(parted), *common,
+                        "--cluster", "local:2", "-o", str(tmp_path / f"res-{year}"))  # fmt: skip
+        assert code == 0, out
+        assert "2 worker" in out and "1.500 hộ / households" in out
+        code, out = run("review", "close", "--registry", str(parted), "--round", year)
+        assert code == 0, out
+        code, out = run("review", "close", "--registry", str(one), "--round", year)
+        assert code == 0, out
+    # the same rows in the same order: the same chains (no time is in these tables' rows)
+    chains = _chains(parted)
+    assert chains == _chains(one) and chains["assessments/2025"][0] == 1500
+    # the same input errors (the history's among them), each naming its partition's file and
+    # row there, where one batch names the whole file and its row
+    errors = [_errors(r) for r in (one, parted)]
+    assert len(errors[0]) > 10 and "history_disagrees" in set(errors[0]["code"])
+    what = ["round", "seq", "household_id", "column", "value", "code", "message_en"]
+    pd.testing.assert_frame_equal(errors[0][what], errors[1][what])
+    assert set(errors[1]["file"].str.rsplit("/", n=1).str[0]) <= set(partitions(root))
+    a, b = (run("review", "flows", "--registry", str(r), "--round", "2025", "--format", "json")
+            for r in (one, parted))  # fmt: skip
+    assert a[0] == 0 and a == b
+    total = {r["list"]: r for r in json.loads(a[1])["rows"]
+             if r["level"] == "total" and r["unit"] == "households"}  # fmt: skip
+    listed = total["poor"]["start"] + total["near_poor"]["start"]
+    escaped = total["poor"]["escaped"] + total["near_poor"]["escaped"]
+    # a province's partitions of 60 and 40: 3 + 2 households every 25th, then 2 + 1 every 50th
+    assert listed == 15 * 5 and escaped == 15 * 2
+    assert run("review", "verify", "--registry", str(parted))[0] == 0
+    assert (tmp_path / "res-2025" / "province=01/part=000" / "results.parquet").exists()
+    # an unreadable partition: nothing is recorded, every other partition still classified
+    (root / "province=01/part=001" / "members.parquet").write_bytes(b"not parquet")
+    before = _chains(parted)
+    code, out = run("review", "record", str(root), "--registry", str(parted), "--round", "2026",
+                    "--as-of", "2026-10-15")  # fmt: skip
+    assert code == 1 and "province=01/part=001" in out and "Chưa ghi gì vào sổ" in out, out
+    assert _chains(parted) == before

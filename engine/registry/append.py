@@ -84,10 +84,22 @@ def batch_rows(batch: ParsedBatch, result: BatchResult, start: Start, first_roun
                      recognised, flows)  # fmt: skip
 
 
-def earlier_assessments(reg: Registry, round_name: str) -> dict[str, int]:
-    """Each household's latest assessment in the round so far."""
-    return dict(reg.rows("SELECT household_id, max(seq) FROM assessments WHERE round = ? "
-                         "GROUP BY household_id", round_name))  # fmt: skip
+def earlier_assessments(reg: Registry, round_name: str,
+                        ids: list[str] | None = None) -> dict[str, int]:  # fmt: skip
+    """Each household's latest assessment in the round so far (of the households ``ids``
+    only, if given: a partition of a dataset, so that no process holds a nation's ids)."""
+    if ids is None:
+        return dict(reg.rows("SELECT household_id, max(seq) FROM assessments WHERE round = ? "
+                             "GROUP BY household_id", round_name))  # fmt: skip
+    if reg.tail("assessments", round_name)[0] == 0 or not ids:
+        return {}
+    reg.con.register("_ids", pa.table({"household_id": pa.array(ids, pa.string())}))
+    try:
+        return dict(reg.rows("SELECT household_id, max(seq) FROM assessments WHERE round = ? AND "
+                             "household_id IN (SELECT household_id FROM _ids) "
+                             "GROUP BY household_id", round_name))  # fmt: skip
+    finally:
+        reg.con.unregister("_ids")
 
 
 def _shifted(columns: dict[str, Any], first: int) -> dict[str, Any]:
