@@ -27,11 +27,16 @@ def cluster_client(cluster: str | None) -> Iterator[Any]:
         return
     from engine.national import connect
 
+    from engine.national import peak_mb
+
     client = connect(cluster)
     try:
         workers = len(client.scheduler_info()["workers"])
         say(word("cluster_at", workers=workers, address=client.scheduler.address))
         yield client
+        peaks = client.run(peak_mb)  # each worker process's own peak, since it started
+        say(word("cluster_memory", peak=format_number(max(peaks.values(), default=0)),
+                 workers=len(peaks)))  # fmt: skip
     finally:
         client.close()
         if client.cluster is not None:

@@ -272,6 +272,15 @@ def run_local(task: Task, parts: list[str],
     return out
 
 
+def peak_mb() -> int:
+    """This process's peak resident memory, in MB (run on each worker by the command line)."""
+    import resource
+    import sys
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(peak / (1 << 20 if sys.platform == "darwin" else 1 << 10))
+
+
 def connect(cluster: str) -> Any:
     """A Dask client: ``local`` or ``local:N`` starts a LocalCluster of N worker processes
     (default: one per CPU), one thread each; anything else is a scheduler's address."""
