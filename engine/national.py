@@ -314,9 +314,10 @@ def run_dask(client: Any, task: Task, parts: Iterable[str],
     return out
 
 
-# The synthetic nation (``giamngheo sample --national``). Vietnam's 2024 review covered about
-# 31 million households over the 63 provinces of the time (599,608 poor, 1.93 %). No count per
-# province is at hand here, so the ASSUMPTION is an equal share per province; each province is
+# The synthetic nation (``giamngheo sample --national``). Vietnam's 2024 review (Decision
+# 217/QĐ-BLĐTBXH, 4 February 2025) counts 599,608 poor households at 1.93 %, about 31 million
+# households over the 63 provinces of the time. Its table per province was not at hand, so the
+# ASSUMPTION is an equal share per province; each province is
 # drawn by the Hưng Yên population model of ``engine.synthetic`` (its district rates, not the
 # nation's), which is what the engine's speed depends on, not the rates.
 NATION_HOUSEHOLDS = 31_000_000

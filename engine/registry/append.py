@@ -55,12 +55,13 @@ def batch_rows(batch: ParsedBatch, result: BatchResult, start: Start, first_roun
     n = batch.n_households
     ids = [str(v) for v in batch.households["household_id"].values.tolist()]
     engine_class = np.array(result.results["class"].astype(str).tolist(), dtype=object)
-    recognised = np.array([decided[h]["recognised_class"] if h in decided else c
-                           for h, c in zip(ids, engine_class.tolist(), strict=True)],
-                          dtype=object)  # fmt: skip
+    recognised = engine_class if not decided else np.array(
+        [decided[h]["recognised_class"] if h in decided else c
+         for h, c in zip(ids, engine_class.tolist(), strict=True)], dtype=object)  # fmt: skip
     typed = typed_previous if len(typed_previous) == n else np.full(n, None, object)
-    flows = flow_codes(recognised, start, first_round, typed,
-                       np.array([h in entered_ids for h in ids], dtype=bool))  # fmt: skip
+    entered = np.array([h in entered_ids for h in ids], dtype=bool) if entered_ids else \
+        np.zeros(n, dtype=bool)  # fmt: skip
+    flows = flow_codes(recognised, start, first_round, typed, entered)
     columns = decision_columns(batch, result)
     prev_col, left_col = batch.households["previous_status"], batch.households["left_list_on"]
 
@@ -115,16 +116,14 @@ def append_rows(reg: Registry, round_name: str, recording: int, rows: BatchRows,
                 earlier: dict[str, int],
                 inputs: Callable[[int], dict[str, Any]] | None = None) -> int:  # fmt: skip
     """Append a batch's rows after the round's tail (``earlier``: each household's latest
-    assessment in the round, updated here; ``inputs``: the households' and members' rows of
-    a first assessment, when ``rows`` has none). Returns the first assessment's ``seq``."""
+    assessment in the round before this batch; ``inputs``: the households' and members' rows
+    of a first assessment, when ``rows`` has none). Returns the first assessment's ``seq``."""
     first = reg.tail("assessments", round_name)[0] + 1
     n = len(rows.ids)
     columns = dict(rows.assessments)
     columns["recording"] = pa.array(np.full(n, recording, dtype=np.int64))
     columns["supersedes"] = pa.array(supersedes(rows.ids, first, earlier), pa.int64())
     reg.append("assessments", columns, round_name)
-    for seq, h in enumerate(rows.ids, first):
-        earlier[h] = seq
     found = inputs(first) if inputs is not None else {
         t: _shifted(c, first) for t, c in (rows.inputs or {}).items()}  # fmt: skip
     for table in ("households", "members"):
@@ -146,6 +145,8 @@ def supersedes(ids: list[str], first: int, earlier: dict[str, int]) -> list[int 
     """The assessment each new one supersedes: the household's latest assessment in the
     round, recorded before or above it in the same batch (a repeated id is an error row,
     and its last occurrence is the household's latest)."""
+    if not earlier and len(set(ids)) == len(ids):  # a first recording without repeated ids
+        return [None] * len(ids)
     latest = dict(earlier)
     out: list[int | None] = []
     for seq, h in enumerate(ids, first):

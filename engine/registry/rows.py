@@ -108,8 +108,9 @@ def personal_columns(batch: ParsedBatch, first: int) -> dict[str, Any]:
 def _joined(states: pd.DataFrame, ids: list[str], state: str) -> pa.Array:
     """The indicators of each household in ``state``, ``;``-joined in rulebook order."""
     bits = np.zeros(len(states), dtype=np.int64)
-    for k, name in enumerate(ids):
-        bits |= (states[name].to_numpy(dtype=object) == state).astype(np.int64) << k
+    for k, name in enumerate(ids):  # compared column-wise (Arrow strings): no object per cell
+        same = (states[name] == state).to_numpy(dtype=bool, na_value=False)
+        bits |= same.astype(np.int64) << k
     distinct, back = np.unique(bits, return_inverse=True)
     words = [";".join(n for k, n in enumerate(ids) if int(v) >> k & 1) for v in distinct.tolist()]
     return pa.array(words, pa.string()).take(pa.array(back.astype(np.int64)))
@@ -130,20 +131,26 @@ def decision_columns(batch: ParsedBatch, result: BatchResult) -> dict[str, Any]:
             return pa.nulls(batch.n_households, pa.string())
         return column_array(col, batch.personal)
 
+    def texts(name: str) -> pa.Array:
+        """A results column of text as Arrow strings (without a Python object per cell when it
+        has no missing cell)."""
+        column = res[name]
+        if column.hasnans:
+            return pa.array(column.astype(str).tolist(), pa.string())
+        return pa.array(column, pa.string())
+
     count = pd.to_numeric(res["deprivation_count"], errors="coerce")
     return {
         "household_id": column_array(batch.households["household_id"], keep=True),
         "district": text("district"), "commune": text("commune"), "village": text("village"),
         "review_kind": text("review_kind"),
-        "class": pa.array(res["class"].astype(str).tolist(), pa.string()),
+        "class": texts("class"),
         "deprivation_count": pa.array(count.to_numpy(dtype=np.float64), pa.float64(),
                                       mask=count.isna().to_numpy()),
         "deprived": _joined(states, ids, "deprived"),
         "unknown": _joined(states, ids, "unknown"),
-        "statuses": res["statuses"].astype(str).tolist(),
-        "recommendations": res["recommendations"].astype(str).tolist(),
-        "missing": res["missing"].astype(str).tolist(),
-        "error": res["error"].astype(str).tolist(),
+        "statuses": texts("statuses"), "recommendations": texts("recommendations"),
+        "missing": texts("missing"), "error": texts("error"),
         "persons": pa.array(persons.astype(np.int64), pa.int64()),
     }  # fmt: skip
 
