@@ -21,7 +21,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from race import measure, replace_section  # noqa: E402
+from race import measure, replace_section, worker_peak_mb  # noqa: E402
 
 BEGIN, END = "<!-- national -->", "<!-- /national -->"
 AS_OF = "2025-06-30"
@@ -43,8 +43,10 @@ def main() -> None:
             runs = {}
             for name, extra in (("single process", []), ("local cluster", ["--cluster", "local"])):
                 out = folder / f"out-{size}-{len(extra)}"
+                printed: list[str] = []
                 runs[name] = measure([*py, "classify", str(nation), "-o", str(out), "--as-of",
-                                      AS_OF, *extra])  # fmt: skip
+                                      AS_OF, *extra], printed)  # fmt: skip
+                runs[name]["worker"] = worker_peak_mb(printed[0]) or 0
                 shutil.rmtree(out)
                 print(size, name, runs[name], flush=True)
             shutil.rmtree(nation)
@@ -56,13 +58,15 @@ def main() -> None:
              "100,000 households), then `giamngheo classify DATASET/ -o OUT/ --as-of "
              f"{AS_OF}` with the default cross-check, each a fresh process, one run each "
              "(minutes long, so one run, not a median). Peak memory is that of the largest "
-             "process of the run: the driver, or a worker of the cluster.", "",
-             "| households | run | wall s | households/s | peak MB (largest process) |",
-             "|---:|---|---:|---:|---:|"]  # fmt: skip
+             "process of the run (the driver, or a worker of the cluster); on the cluster, also "
+             "the largest worker's own peak, as the command prints it at the end.", "",
+             "| households | run | wall s | households/s | peak MB (largest process) | "
+             "peak MB a worker (largest) |", "|---:|---|---:|---:|---:|---:|"]  # fmt: skip
     for size, runs in rows:
         for name, r in runs.items():
+            worker = f"{r['worker']:,.0f}" if r["worker"] else "—"
             lines.append(f"| {size:,} | {name} | {r['wall']:.1f} | {size / r['wall']:,.0f} | "
-                         f"{r['rss']:,.0f} |")
+                         f"{r['rss']:,.0f} | {worker} |")
     size, runs = rows[-1]
     per_m = {name: r["wall"] / (size / 1e6) for name, r in runs.items()}
     lines += ["", f"Per million households at {size:,}: " + "; ".join(

@@ -20,36 +20,18 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from race import measure, replace_section  # noqa: E402
+from race import measure, replace_section, worker_peak_mb  # noqa: E402
 
 BEGIN, END = "<!-- national-check -->", "<!-- /national-check -->"
 AS_OF = "2025-06-30"
-
-
-def _run(command: list[str]) -> tuple[dict[str, float], str]:
-    """``measure`` of a command, and what it printed."""
-    with tempfile.TemporaryFile() as out:
-        started = time.perf_counter()
-        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT,
-                                env={**os.environ, "COLUMNS": "200"})  # fmt: skip
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - started
-        out.seek(0)
-        text = out.read().decode("utf-8", "replace")
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(command)} failed: {text[-3000:]}")
-    return {"wall": wall, "rss": usage.ru_maxrss / 1024}, text
 
 
 def _fingerprint(con: object, path: str, drop: tuple[str, ...] = ()) -> tuple[int, int]:
@@ -76,17 +58,17 @@ def main() -> None:
         nation, parted, whole = folder / "nation", folder / "parted", folder / "whole.parquet"
         measure([*py, "sample", "-o", str(nation), "--national", "--households",
                  str(args.households)])  # fmt: skip
-        cluster, printed = _run([*py, "classify", str(nation), "-o", str(parted), "--as-of",
-                                 AS_OF, "--cluster", "local"])  # fmt: skip
-        found = re.search(r"peak memory per worker: ([\d.]+) MB", printed)
-        worker_mb = int(found.group(1).replace(".", "")) if found else -1
+        printed: list[str] = []
+        cluster = measure([*py, "classify", str(nation), "-o", str(parted), "--as-of", AS_OF,
+                           "--cluster", "local"], printed)  # fmt: skip
+        worker_mb = worker_peak_mb(printed[0]) or -1
         con = duckdb.connect(":memory:")
         con.execute(f"SET temp_directory = '{folder / 'duck'}'")
         pair = [folder / "all.households.parquet", folder / "all.members.parquet"]
         for name, target in zip(("households", "members"), pair, strict=True):
             con.execute(f"COPY (SELECT * FROM read_parquet('{nation}/**/{name}.parquet', "
                         f"hive_partitioning = false)) TO '{target}' (FORMAT parquet)")  # fmt: skip
-        chunked, _ = _run([*py, "classify", *map(str, pair), "-o", str(whole), "--as-of", AS_OF,
+        chunked = measure([*py, "classify", *map(str, pair), "-o", str(whole), "--as-of", AS_OF,
                            "--chunk-size", "100000"])  # fmt: skip
         same = {}
         for table, drop in (("results", ()), ("recommendations", ()),

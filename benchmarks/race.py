@@ -37,18 +37,35 @@ AS_OF = "2025-06-30"
 BEGIN, END = "<!-- race -->", "<!-- /race -->"
 
 
-def measure(command: list[str]) -> dict[str, float]:
-    """CPU seconds, wall seconds and peak RSS (MB) of one fresh process."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - started
+def measure(command: list[str], printed: list[str] | None = None) -> dict[str, float]:
+    """CPU seconds, wall seconds and peak RSS (MB) of one fresh process (and of its children:
+    the largest); what it printed is appended to ``printed`` if given."""
+    import tempfile
+
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:  # no pipe to fill
+        started = time.perf_counter()
+        proc = subprocess.Popen(command, stdout=out if printed is not None else subprocess.DEVNULL,
+                                stderr=err, env={**os.environ, "COLUMNS": "200"})  # fmt: skip
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - started
+        out.seek(0)
+        if printed is not None:
+            printed.append(out.read().decode("utf-8", "replace"))
+        err.seek(0)
+        error = err.read().decode("utf-8", "replace")
     proc.returncode = os.waitstatus_to_exitcode(status)
-    error = proc.stderr.read().decode() if proc.stderr else ""
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed ({proc.returncode}): {error[-2000:]}")
     return {"cpu": usage.ru_utime + usage.ru_stime, "wall": wall,
             "rss": usage.ru_maxrss / 1024}  # fmt: skip
+
+
+def worker_peak_mb(printed: str) -> int | None:
+    """The largest worker's peak memory a cluster run printed (``--cluster``), in MB."""
+    import re
+
+    found = re.search(r"peak memory per worker: ([\d.,]+) MB", printed)
+    return int(re.sub(r"[.,]", "", found.group(1))) if found else None
 
 
 def contestants(hh: Path, mem: Path, out: Path) -> dict[str, list[str]]:
