@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 _SEP, _NULL = "\x1f", "\x00"
+SLICE = 1 << 17  # rows hashed at a time
 
 
 def row_texts(table: pa.Table) -> pa.Array:
@@ -107,4 +108,11 @@ def stage(schema: pa.Schema, columns: dict[str, Any], round_name: str | None, la
             arrays.append(pa.array(value, f.type) if not isinstance(value, pa.Array | pa.ChunkedArray)
                           else pc.cast(value, f.type))  # fmt: skip
     body = pa.Table.from_arrays(arrays, [f.name for f in schema if f.name != "row_hash"])
-    return body.append_column("row_hash", chain(row_digests(body, here=here), previous))
+    # hashed a slice at a time: each slice's texts are freed before the next is made, so the
+    # texts of a large table never sit in memory at once (the chain runs on across slices)
+    hashes = []
+    for start in range(0, n, SLICE):
+        hashed = chain(row_digests(body.slice(start, SLICE), here=here), previous)
+        previous = hashed[-1].as_py()
+        hashes.append(hashed)
+    return body.append_column("row_hash", pa.chunked_array(hashes, pa.string()))
