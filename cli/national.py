@@ -25,9 +25,7 @@ def cluster_client(cluster: str | None) -> Iterator[Any]:
     if cluster is None:
         yield None
         return
-    from engine.national import connect
-
-    from engine.national import peak_mb
+    from engine.national import connect, peak_mb
 
     client = connect(cluster)
     try:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
 import signal
 from pathlib import Path
 
@@ -72,8 +73,6 @@ def test_a_local_cluster_writes_the_bytes_of_one_process(nation: Path, tmp_path:
 
 
 def _copy(nation: Path, to: Path, parts: list[str]) -> Path:
-    import shutil
-
     for p in parts:
         shutil.copytree(nation / p, to / p)
     return to
@@ -242,6 +241,22 @@ def test_recording_a_dataset_on_a_cluster_writes_the_rows_of_one_batch(
     assert listed == 15 * 5 and escaped == 15 * 2
     assert run("review", "verify", "--registry", str(parted))[0] == 0
     assert (tmp_path / "res-2025" / "province=01/part=000" / "results.parquet").exists()
+    # a partition whose id column has its Vietnamese header: its history is still found
+    renamed = root / "province=01/part=000" / "households.parquet"
+    pd.read_parquet(renamed).rename(columns={"household_id": "Mã hộ"}).to_parquet(renamed)
+    reg2026 = tmp_path / "2026.duckdb"
+    shutil.copy(parted, reg2026)
+    code, out = run("review", "record", str(root), "--registry", str(reg2026), "--round", "2026",
+                    "--as-of", "2026-10-15", "--verify", "0")  # fmt: skip
+    assert code == 0, out
+    import duckdb
+
+    con = duckdb.connect(str(reg2026), read_only=True)
+    flows = dict(con.execute("SELECT flow, count(*) FROM assessments WHERE round = '2026' "
+                             "GROUP BY flow").fetchall())  # fmt: skip
+    con.close()
+    assert flows.get("near_poor_continuing", 0) + flows.get("poor_continuing", 0) == 45, flows
+    assert not {"new_poor", "new_near_poor"} & set(flows), flows
     # an unreadable partition: nothing is recorded, every other partition still classified
     (root / "province=01/part=001" / "members.parquet").write_bytes(b"not parquet")
     before = _chains(parted)

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from engine.errors import CheckFailed
+from engine.errors import CheckFailed, RegistryError
 from engine.national import HOUSEHOLDS, MEMBERS, Job, classified, read_partition, seed_of
 from engine.registry.append import append_rows, batch_rows, earlier_assessments
 from engine.registry.history import LISTED
@@ -49,8 +49,18 @@ def partition_ids(job: Job, part: str) -> list[str]:
     none if its file cannot be read (its task reports it)."""
     import pyarrow.parquet as pq
 
+    from household_models.parse import map_headers
+    from household_models.readers import SourceTable
+    from household_models.schema import HOUSEHOLD_SPECS
+
+    path = job.root / part / HOUSEHOLDS
     try:
-        column = pq.read_table(job.root / part / HOUSEHOLDS, columns=["household_id"]).column(0)
+        names = pq.read_schema(path).names
+        probe = SourceTable(pd.DataFrame(columns=names), path.name, "", 1)
+        header = map_headers(probe, HOUSEHOLD_SPECS).get("household_id")
+        if header is None:
+            return []
+        column = pq.read_table(path, columns=[header]).column(0)
     except (OSError, ValueError, KeyError, pa.ArrowInvalid):
         return []
     return [str(v).strip() for v in column.to_pylist() if v is not None]
@@ -58,7 +68,7 @@ def partition_ids(job: Job, part: str) -> list[str]:
 
 def history_of(reg: Registry, plan: Plan, ids: list[str]) -> pd.DataFrame | None:
     """The history of the households ``ids`` (``start_of_round``), one row per id."""
-    if plan.previous is None or not ids:
+    if plan.previous is None:
         return None
     start = start_of_round(reg, ids, plan.as_of, plan.previous)
     frame = pd.DataFrame({k: getattr(start, k) for k in HISTORY}, index=pd.Index(ids))
@@ -95,6 +105,14 @@ def record_partition(job: RecordJob, part: str, history: pd.DataFrame | None) ->
     if isinstance(parsed, dict):
         return {"part": part, "failed": parsed}
     ids = [str(v) for v in parsed.households["household_id"].values.tolist()]
+    if not job.first_round:  # every household's history must have been looked up
+        looked = history.index if history is not None else pd.Index([], dtype=object)
+        given = ~np.asarray(parsed.households["household_id"].missing, dtype=bool)
+        unseen = looked.get_indexer(pd.Index(ids, dtype=object)) < 0
+        missed = [ids[i] for i in np.flatnonzero(given & unseen).tolist()]
+        if missed:
+            err = RegistryError("partition_ids_unread", count=len(missed), example=missed[0])
+            return {"part": part, "failed": {"vi": err.vi, "en": err.en}}
     start = start_from(history, ids)
     batch, typed = with_history(parsed, start, not job.first_round)
     result, out = classified(job.job, part, batch)
