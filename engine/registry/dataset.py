@@ -13,7 +13,6 @@ so that the driver never holds more than those partitions' rows.
 
 from __future__ import annotations
 
-import json
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -27,9 +26,9 @@ from engine.errors import CheckFailed, RegistryError
 from engine.national import HOUSEHOLDS, MEMBERS, Job, classified, read_partition, seed_of
 from engine.registry.append import append_rows, batch_rows, earlier_assessments
 from engine.registry.history import LISTED
-from engine.registry.record import Plan, _user, package_version, snapshot, tails
+from engine.registry.record import Plan, close_recording, open_recording
 from engine.registry.start import Start, start_of_round
-from engine.registry.store import Registry, file_sha256, now
+from engine.registry.store import Registry, file_sha256
 from engine.rulebook import Rulebook
 
 HISTORY = ("known", "in_previous", "previous", "ever_listed", "left_list_on")
@@ -177,12 +176,8 @@ def record_dataset(reg: Registry, plan: Plan, book: Rulebook, job: RecordJob, pa
 
     try:
         with reg.write():
-            reg.prepare(plan.name)
-            if not plan.exists:
-                reg.append("rounds", {"round": [plan.name], "as_of": [plan.as_of],
-                                      "created_at": [now()], "os_user": [_user()]}, None)  # fmt: skip
-            manifest = snapshot(reg, book)
-            out["recording"] = recording = reg.tail("recordings", plan.name)[0] + 1
+            recording, manifest = open_recording(reg, plan, book)
+            out["recording"] = recording
             for answer in in_order(_task(job), parts, history, client, window, progress):
                 if answer["failed"] is not None:
                     out["failed"].append(answer)
@@ -203,14 +198,7 @@ def record_dataset(reg: Registry, plan: Plan, book: Rulebook, job: RecordJob, pa
                 raise CheckFailed("partitions_not_recorded", count=len(out["failed"]))
             if out["disagreements"]:
                 raise CheckFailed("engine_disagreement", count=out["disagreements"])
-            reg.append("recordings", {
-                "recorded_at": [now()], "os_user": [_user()],
-                "package_version": [package_version()],
-                "rulebook_version": [r.rulebook_version], "standard": [r.version.id],
-                "rules": [json.dumps(manifest, sort_keys=True)],
-                "inputs": [json.dumps(inputs, sort_keys=True, ensure_ascii=False)],
-                "options": [json.dumps(options, sort_keys=True)], "households": [out["households"]],
-                "tails": [json.dumps(tails(reg, plan.name))]}, plan.name)  # fmt: skip
+            close_recording(reg, plan, r, manifest, inputs, options, out["households"])
     except CheckFailed as exc:  # rolled back; the caller names the partitions, then raises it
         out["refused"] = exc
     out["flows"] = dict(out["flows"])

@@ -29,7 +29,7 @@ from engine.registry.rows import input_columns
 from engine.registry.start import Start, start_of_round
 from engine.registry.store import ROUND_TABLES, Registry, file_sha256, now
 from engine.results.classify import BatchResult
-from engine.rulebook import Rulebook
+from engine.rulebook import Resolved, Rulebook
 from household_models.batch import Column, ParsedBatch
 from household_models.schema import FIELD_SPECS
 from household_models.side import SideTable
@@ -195,6 +195,30 @@ def tails(reg: Registry, round_name: str) -> dict[str, list[Any]]:
     return {t: list(reg.tail(t, round_name)) for t in ROUND_TABLES}
 
 
+def open_recording(reg: Registry, plan: Plan, book: Rulebook) -> tuple[int, dict[str, str]]:
+    """Inside the transaction: the round's row (if new), the rulebook's snapshot, and the
+    number of the recording about to be written; the number and the snapshot's manifest."""
+    reg.prepare(plan.name)
+    if not plan.exists:
+        reg.append("rounds", {"round": [plan.name], "as_of": [plan.as_of],
+                              "created_at": [now()], "os_user": [_user()]}, None)  # fmt: skip
+    manifest = snapshot(reg, book)
+    return reg.tail("recordings", plan.name)[0] + 1, manifest
+
+
+def close_recording(reg: Registry, plan: Plan, r: Resolved, manifest: dict[str, str],
+                    inputs: dict[str, str], options: dict[str, Any], households: int) -> None:  # fmt: skip
+    """The recording's own row, last (``inputs``: each input file's SHA-256 by name), with
+    every chain's tail as it ends."""
+    reg.append("recordings", {
+        "recorded_at": [now()], "os_user": [_user()], "package_version": [package_version()],
+        "rulebook_version": [r.rulebook_version], "standard": [r.version.id],
+        "rules": [json.dumps(manifest, sort_keys=True)],
+        "inputs": [json.dumps(inputs, sort_keys=True, ensure_ascii=False)],
+        "options": [json.dumps(options, sort_keys=True)], "households": [households],
+        "tails": [json.dumps(tails(reg, plan.name))]}, plan.name)  # fmt: skip
+
+
 def record(reg: Registry, plan: Plan, batch: ParsedBatch, result: BatchResult, book: Rulebook,
            inputs: list[Path], options: dict[str, Any], decisions: SideTable | None = None,
            events: SideTable | None = None) -> dict[str, Any]:  # fmt: skip
@@ -202,13 +226,7 @@ def record(reg: Registry, plan: Plan, batch: ParsedBatch, result: BatchResult, b
     flow code, in one transaction. Returns what was written (counts)."""
     r = result.resolved
     with reg.write():
-        reg.prepare(plan.name)
-        if not plan.exists:
-            reg.append("rounds", {"round": [plan.name], "as_of": [plan.as_of],
-                                  "created_at": [now()], "os_user": [_user()]}, None)  # fmt: skip
-        manifest = snapshot(reg, book)
-        recording, _ = reg.tail("recordings", plan.name)
-        recording += 1
+        recording, manifest = open_recording(reg, plan, book)
         n = batch.n_households
         ids = [str(v) for v in batch.households["household_id"].values.tolist()]
         earlier = earlier_assessments(reg, plan.name)
@@ -238,14 +256,8 @@ def record(reg: Registry, plan: Plan, batch: ParsedBatch, result: BatchResult, b
 
         superseded = sum(h in earlier for h in ids)
         append_rows(reg, plan.name, recording, rows, earlier, input_rows)
-        reg.append("recordings", {
-            "recorded_at": [now()], "os_user": [_user()], "package_version": [package_version()],
-            "rulebook_version": [r.rulebook_version], "standard": [r.version.id],
-            "rules": [json.dumps(manifest, sort_keys=True)],
-            "inputs": [json.dumps({p.name: file_sha256(p) for p in inputs}, sort_keys=True,
-                                  ensure_ascii=False)],  # fmt: skip
-            "options": [json.dumps(options, sort_keys=True)], "households": [n],
-            "tails": [json.dumps(tails(reg, plan.name))]}, plan.name)  # fmt: skip
+        close_recording(reg, plan, r, manifest, {p.name: file_sha256(p) for p in inputs},
+                        options, n)  # fmt: skip
     listed = int(np.isin(rows.recognised, LISTED).sum())
     return {"recording": recording, "households": n, "superseded": superseded, "listed": listed,
             "flows": pd.Series(rows.flows).value_counts().to_dict()}  # fmt: skip
