@@ -39,7 +39,7 @@ BEGIN, END = "<!-- race -->", "<!-- /race -->"
 
 def measure(command: list[str], printed: list[str] | None = None) -> dict[str, float]:
     """CPU seconds, wall seconds and peak RSS (MB) of one fresh process (and of its children:
-    the largest); what it printed is appended to ``printed`` if given."""
+    the largest); what it printed (both streams) is appended to ``printed`` if given."""
     import tempfile
 
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:  # no pipe to fill
@@ -49,10 +49,10 @@ def measure(command: list[str], printed: list[str] | None = None) -> dict[str, f
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - started
         out.seek(0)
-        if printed is not None:
-            printed.append(out.read().decode("utf-8", "replace"))
         err.seek(0)
         error = err.read().decode("utf-8", "replace")
+        if printed is not None:  # the command line's messages go to either stream
+            printed.append(out.read().decode("utf-8", "replace") + error)
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed ({proc.returncode}): {error[-2000:]}")
