@@ -81,12 +81,11 @@ def classify_cmd(inputs: tuple[Path, ...], output: Path, as_of: dt.date, lang: s
         from cli.national import classify_dataset
 
         if chunk_size is not None or scenario_file is not None or engine != "vectorised":
-            raise click.UsageError("a partitioned dataset is classified partition by partition:"
-                                   " drop --chunk-size, --scenario and --engine")  # fmt: skip
+            raise click.UsageError(word("dataset_classify_options"))
         classify_dataset(inputs[0], output, as_of, lang, rules_dir, verify, verify_max, cluster)
         return
     if cluster is not None:
-        raise click.UsageError("--cluster needs a partitioned dataset folder as the input")
+        raise click.UsageError(word("cluster_needs_dataset"))
     resolved = None
     if scenario_file is not None:
         if chunk_size is not None:

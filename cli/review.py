@@ -148,13 +148,12 @@ def record_inputs(inputs: list[Path], registry_path: Path, round_name: str, as_o
         from cli.national import record_dataset_inputs
 
         if decisions_path is not None or events_path is not None:
-            raise click.UsageError("a partitioned dataset is recorded without --decisions and "
-                                   "--events (not yet supported for a dataset)")  # fmt: skip
+            raise click.UsageError(word("dataset_side_tables"))
         return record_dataset_inputs(inputs[0], registry_path, round_name, as_of, output=output,
                                      options=options, lang=lang, rules_dir=rules_dir,
                                      verify=verify, verify_max=verify_max, cluster=cluster)  # fmt: skip
     if cluster is not None:
-        raise click.UsageError("--cluster needs a partitioned dataset folder as the input")
+        raise click.UsageError(word("cluster_needs_dataset"))
     started = time.perf_counter()
     book = rulebook(rules_dir, as_of)
     if output is not None:

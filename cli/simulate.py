@@ -52,7 +52,7 @@ def simulate_cmd(inputs: tuple[Path, ...], scenario_files: tuple[Path, ...], as_
         result = simulate_dataset(inputs[0], list(scenario_files), as_of, lang, rules_dir,
                                   cluster)  # fmt: skip
     elif cluster is not None:
-        raise click.UsageError("--cluster needs a partitioned dataset folder as the input")
+        raise click.UsageError(word("cluster_needs_dataset"))
     else:
         result = simulate(list(inputs), scenarios, as_of, book=book, lang=lang)
     if output.suffix.lower() == ".html":
