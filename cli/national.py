@@ -65,6 +65,22 @@ def refuse_failed(root: Path, done: list[dict[str, Any]], code: str = "partition
         raise CheckFailed(code, count=len(failed))
 
 
+def refuse_file_output(output: Path | None) -> None:
+    """A dataset's output is a folder (its partitions'), never a file."""
+    if output is not None and (output.suffix or (output.exists() and not output.is_dir())):
+        raise OutputError("output_is_folder", path=output)
+
+
+def report_partitions(out: dict[str, Any], started: float) -> None:
+    """The classes, the partitions and households done, and the cross-check, over every
+    partition (``merge``'s answer)."""
+    print_counts(out["class_counts"], out["resolved"].classification.classes)
+    say(word("partitions_done", partitions=out["partitions"], households=out["households"],
+             members=out["members"],
+             seconds=format_number(round(time.perf_counter() - started, 1), decimals=1)))  # fmt: skip
+    report_verified(out["verified"], out["disagreements"], False)
+
+
 def run_partitions(task: Any, parts: list[str], cluster: str | None) -> list[dict[str, Any]]:
     """Every partition's answer to ``task``: here, or one task each on the cluster."""
     from engine.national import run_dask, run_local
@@ -83,8 +99,7 @@ def classify_dataset(root: Path, output: Path, as_of: dt.date, lang: str,
 
     from engine.national import Job, classify_partition, merge, partitions, repeated_ids
 
-    if output.suffix or (output.exists() and not output.is_dir()):
-        raise OutputError("output_is_folder", path=output)
+    refuse_file_output(output)
     started = time.perf_counter()
     parts = partitions(root)
     job = Job(root, output, as_of, rules_dir, lang, verify, verify_max,
@@ -92,11 +107,7 @@ def classify_dataset(root: Path, output: Path, as_of: dt.date, lang: str,
     done = run_partitions(partial(classify_partition, job), parts, cluster)
     refuse_failed(root, done)
     out = merge(job, done)
-    print_counts(out["class_counts"], out["resolved"].classification.classes)
-    say(word("partitions_done", partitions=out["partitions"], households=out["households"],
-             members=out["members"],
-             seconds=format_number(round(time.perf_counter() - started, 1), decimals=1)))  # fmt: skip
-    report_verified(out["verified"], out["disagreements"], False)
+    report_partitions(out, started)
     say(word("written", path=output))
     if out["disagreements"]:
         raise CheckFailed("engine_disagreement", count=out["disagreements"])
@@ -108,7 +119,14 @@ def simulate_dataset(root: Path, scenario_files: list[Path], as_of: dt.date, lan
     (scenarios are read and checked here, before any partition runs)."""
     from functools import partial
 
-    from engine.national import SimJob, partitions, repeated_ids, scenario_runs, simulate_partition
+    from engine.national import (
+        SimJob,
+        partitions,
+        repeated_ids,
+        scenario_runs,
+        simulate_partition,
+        simulation,
+    )
 
     texts = tuple((p.name, p.read_text(encoding="utf-8")) for p in scenario_files)
     parts = partitions(root)
@@ -117,8 +135,6 @@ def simulate_dataset(root: Path, scenario_files: list[Path], as_of: dt.date, lan
     job.repeated = repeated_ids(root, parts)
     done = run_partitions(partial(simulate_partition, job), parts, cluster)
     refuse_failed(root, done)
-    from engine.national import simulation
-
     return simulation(job, done)
 
 
@@ -134,8 +150,7 @@ def record_dataset_inputs(root: Path, registry_path: Path, round_name: str, as_o
     from engine.registry.record import begin_round
     from engine.registry.store import open_registry
 
-    if output is not None and (output.suffix or (output.exists() and not output.is_dir())):
-        raise OutputError("output_is_folder", path=output)
+    refuse_file_output(output)
     started = time.perf_counter()
     book = rulebook(rules_dir, as_of)
     reg = open_registry(registry_path, write=True, create=True)
@@ -151,12 +166,7 @@ def record_dataset_inputs(root: Path, registry_path: Path, round_name: str, as_o
     finally:
         reg.close()
     refuse_failed(root, done["failed"], "partitions_not_recorded")
-    out = merge(job, done["done"])
-    print_counts(out["class_counts"], out["resolved"].classification.classes)
-    say(word("partitions_done", partitions=out["partitions"], households=out["households"],
-             members=out["members"],
-             seconds=format_number(round(time.perf_counter() - started, 1), decimals=1)))  # fmt: skip
-    report_verified(out["verified"], out["disagreements"], False)
+    report_partitions(merge(job, done["done"]), started)
     if "refused" in done:  # the evaluators disagreed: nothing was recorded
         raise done["refused"]
     if output is not None:

@@ -40,10 +40,6 @@ def partitions(root: Path) -> list[str]:
     return [p for p in found if p != "."] or found
 
 
-def is_dataset(path: Path) -> bool:
-    return path.is_dir() and any(path.rglob(HOUSEHOLDS))
-
-
 def repeated_ids(root: Path, parts: list[str]) -> dict[str, set[str]]:
     """Each partition's household ids that appear in more than one partition (DuckDB over the
     id column alone: the nation is never held in memory)."""
@@ -315,8 +311,8 @@ def run_dask(client: Any, task: Task, parts: Iterable[str],
 
 
 # The synthetic nation (``giamngheo sample --national``). Vietnam's 2024 review (Decision
-# 217/QĐ-BLĐTBXH, 4 February 2025) counts 599,608 poor households at 1.93 %, about 31 million
-# households over the 63 provinces of the time. Its table per province was not at hand, so the
+# 217/QĐ-BLĐTBXH, 4 February 2025) counts 599,608 poor households at 1.93 % (provisional: as
+# the press reported it), about 31 million households over the 63 provinces of the time. Its table per province was not at hand, so the
 # ASSUMPTION is an equal share per province; each province is
 # drawn by the Hưng Yên population model of ``engine.synthetic`` (its district rates, not the
 # nation's), which is what the engine's speed depends on, not the rates.

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -178,7 +179,8 @@ def record_dataset(reg: Registry, plan: Plan, book: Rulebook, job: RecordJob, pa
         with reg.write():
             recording, manifest = open_recording(reg, plan, book)
             out["recording"] = recording
-            for answer in in_order(_task(job), parts, history, client, window, progress):
+            task = partial(record_partition, job)
+            for answer in in_order(task, parts, history, client, window, progress):
                 if answer["failed"] is not None:
                     out["failed"].append(answer)
                     continue
@@ -203,9 +205,3 @@ def record_dataset(reg: Registry, plan: Plan, book: Rulebook, job: RecordJob, pa
         out["refused"] = exc
     out["flows"] = dict(out["flows"])
     return out
-
-
-def _task(job: RecordJob) -> Callable[..., dict[str, Any]]:
-    from functools import partial
-
-    return partial(record_partition, job)

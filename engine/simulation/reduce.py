@@ -39,10 +39,8 @@ DISTRICT_KEYS = ["district"]
 
 @dataclass
 class Partial:
-    """The sums of one batch's runs (see the module's docstring); ``runs`` in order, the
-    baseline first."""
+    """The sums of one batch's runs (see the module's docstring)."""
 
-    runs: list[str]
     households: int = 0
     valid: int = 0
     counts: pd.DataFrame = field(default_factory=pd.DataFrame)  # run, district, class, n
@@ -78,7 +76,7 @@ def partial(batch: ParsedBatch, runs: dict[str, RunOutcome]) -> Partial:
     hh_ids = batch.households["household_id"].values
     commune = batch.households["commune"]
     commune_text = np.where(commune.missing, "", commune.values).astype(object)
-    out = Partial(names, batch.n_households, int(valid_mask.sum()))
+    out = Partial(batch.n_households, int(valid_mask.sum()))
     counts, moves = [], []
     for name, res in runs.items():
         frame = pd.DataFrame({"district": district, "class": res.codes})
