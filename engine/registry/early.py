@@ -4,7 +4,7 @@ in a forked process while the batch is being classified.
 Those rows depend on the parsed batch alone, not on its results, and hashing them is most of
 what recording adds to a classification; on a machine with a second core it is done beside
 the classification instead of after it. The forked process writes the staged rows as Arrow
-files into a private temporary folder and exits; ``record`` inserts them as they are. Where
+files into a private temporary folder (in memory where the system has one) and exits; ``record`` inserts them as they are. Where
 fork is not available, or the process fails, ``collect`` gives nothing and ``record`` stages
 the same rows itself: the rows and their hashes are the same either way (a test checks it).
 """
@@ -36,7 +36,7 @@ class EarlyInputs:
         reg.prepare(round_name)
         self.first = reg.tail("assessments", round_name)[0] + 1
         self.tails = {t: reg.tail(t, round_name) for t in TABLES}
-        self.folder = Path(tempfile.mkdtemp(prefix="giamngheo-stage-"))
+        self.folder = Path(tempfile.mkdtemp(prefix="giamngheo-stage-", dir=_in_memory()))
         schemas = {t: reg.schema(t) for t in TABLES}
         context = multiprocessing.get_context("fork")
         self.process: Any = context.Process(
@@ -62,6 +62,14 @@ class EarlyInputs:
             self.process.kill()
             self.process.join()
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _in_memory() -> str | None:
+    """A folder in memory for the staged files where the system has one (Linux's /dev/shm):
+    writing them to a disk took longer than hashing them (measured on the province). Where it
+    is full, the process fails and ``record`` stages the rows itself."""
+    shm = Path("/dev/shm")
+    return str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else None
 
 
 def start(reg: Registry, round_name: str, batch: ParsedBatch) -> EarlyInputs | None:

@@ -24,10 +24,10 @@ def column_array(col: Column, personal: frozenset[str] = frozenset(),
         return pa.array(np.asarray(col.values, dtype=bool), pa.bool_(), mask=missing)
     if col.kind in ("int", "number"):
         return pa.array(np.asarray(col.values, dtype=np.float64), pa.float64(), mask=missing)
-    if col.kind == "code":
+    if col.kind == "code":  # each cell its code's text, taken in Arrow: no object per cell
         idx = np.where(missing, 0, np.asarray(col.values, dtype=np.int64))
-        texts = np.array(col.codes or ("",), dtype=object)[idx]
-        return pa.array(texts, pa.string(), mask=missing)
+        words = pa.array(list(col.codes or ("",)), pa.string())
+        return words.take(pa.array(idx, pa.int64(), mask=missing))
     if col.kind == "codes":
         bits = np.asarray(col.values, dtype=np.int64)
         distinct, back = np.unique(bits, return_inverse=True)
@@ -58,7 +58,7 @@ def input_columns(batch: ParsedBatch, first: int) -> tuple[dict[str, Any], dict[
     owner = np.asarray(batch.member_household, dtype=np.int64)
     members["assessment"] = pa.array(owner + first, pa.int64())
     ids = np.asarray(batch.households["household_id"].values, dtype=object)
-    members["household_id"] = pa.array(ids[owner].tolist() if len(owner) else [], pa.string())
+    members["household_id"] = pa.array(ids.tolist(), pa.string()).take(pa.array(owner))
     for name, spec in FIELD_SPECS["member"].items():
         if not spec.personal and name != "household_id" and name in batch.members:
             members[name] = column_array(batch.members[name], personal)
