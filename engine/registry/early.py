@@ -36,7 +36,7 @@ class EarlyInputs:
         reg.prepare(round_name)
         self.first = reg.tail("assessments", round_name)[0] + 1
         self.tails = {t: reg.tail(t, round_name) for t in TABLES}
-        self.folder = Path(tempfile.mkdtemp(prefix="giamngheo-stage-", dir=_in_memory()))
+        self.folder = Path(tempfile.mkdtemp(prefix="giamngheo-stage-", dir=_in_memory(batch)))
         schemas = {t: reg.schema(t) for t in TABLES}
         context = multiprocessing.get_context("fork")
         self.process: Any = context.Process(
@@ -64,12 +64,20 @@ class EarlyInputs:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def _in_memory() -> str | None:
-    """A folder in memory for the staged files where the system has one (Linux's /dev/shm):
-    writing them to a disk took longer than hashing them (measured on the province). Where it
-    is full, the process fails and ``record`` stages the rows itself."""
+def _in_memory(batch: ParsedBatch) -> str | None:
+    """A folder in memory for the staged files where the system has one (Linux's /dev/shm)
+    with room for them (about 200 bytes a row; twice that is asked): writing them to a disk
+    took longer than hashing them (measured on the province). Else the system's temporary
+    folder."""
     shm = Path("/dev/shm")
-    return str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else None
+    try:
+        if not (shm.is_dir() and os.access(shm, os.W_OK)):
+            return None
+        room = os.statvfs(shm)
+    except OSError:
+        return None
+    need = 400 * (batch.n_households + len(batch.member_household))
+    return str(shm) if room.f_bavail * room.f_frsize >= need else None
 
 
 def start(reg: Registry, round_name: str, batch: ParsedBatch) -> EarlyInputs | None:
