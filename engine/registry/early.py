@@ -4,9 +4,10 @@ in a forked process while the batch is being classified.
 Those rows depend on the parsed batch alone, not on its results, and hashing them is most of
 what recording adds to a classification; on a machine with a second core it is done beside
 the classification instead of after it. The forked process writes the staged rows as Arrow
-files into a private temporary folder (in memory where the system has one) and exits; ``record`` inserts them as they are. Where
-fork is not available, or the process fails, ``collect`` gives nothing and ``record`` stages
-the same rows itself: the rows and their hashes are the same either way (a test checks it).
+files into a private temporary folder (in memory where the system has one) and exits;
+``record`` inserts them as they are. Where fork is not available, or the process fails,
+``collect`` gives nothing and ``record`` stages the same rows itself: the rows and their hashes
+are the same either way (a test checks it).
 """
 
 from __future__ import annotations
