@@ -107,11 +107,13 @@ def classify_and_report(inputs: list[Path], output: Path | None, book: Rulebook,
                         lang: str, engine: str, verify: float, verify_max: int, workers: int,
                         resolved: Resolved | None, started: float,
                         prepare: Callable[[ParsedBatch], ParsedBatch] | None = None,
+                        classified: Callable[[ParsedBatch, BatchResult], None] | None = None,
                         ) -> tuple[ParsedBatch, BatchResult]:  # fmt: skip
     """Read, parse, classify, write (when ``output`` is given) and report, as ``classify``
     does; ``prepare`` may change the parsed batch before it is classified (the registry sets
-    each household's history there). Raises ``CheckFailed`` after reporting when the
-    evaluators disagree."""
+    each household's history there), ``classified`` is given the batch and its results before
+    they are written (the registry records them there). Raises ``CheckFailed`` after reporting
+    when the evaluators disagree."""
     raw = read_survey(inputs)
     large = len(raw.households.frame) >= PROGRESS_THRESHOLD
     if large and output is not None and output.suffix.lower() == ".xlsx":
@@ -128,6 +130,8 @@ def classify_and_report(inputs: list[Path], output: Path | None, book: Rulebook,
         result = classify(batch, book, as_of, lang=lang, engine=engine, verify=verify,
                           processes=workers, resolved=resolved, verify_max=verify_max)  # fmt: skip
         progress.update(task, advance=1, description=word("writing"))
+        if classified is not None:
+            classified(batch, result)
         if output is not None:
             written = write_result(result, output)
         progress.update(task, advance=1)

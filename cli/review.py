@@ -29,6 +29,7 @@ from engine.text import format_number
 from household_models.vocab import code_label
 
 if TYPE_CHECKING:
+    from engine.results.classify import BatchResult
     from household_models.batch import ParsedBatch
     from household_models.side import SideTable
 
@@ -165,19 +166,26 @@ def record_inputs(inputs: list[Path], registry_path: Path, round_name: str, as_o
     try:
         plan = begin_round(reg, round_name, as_of)
 
+        done: dict[str, Any] = {}
+
         def prepare(batch: ParsedBatch) -> ParsedBatch:
             assert plan is not None
             return prepare_batch(reg, plan, batch)
 
-        batch, result = classify_and_report(inputs, output, book, as_of, lang, "vectorised",
-                                            verify, verify_max, os.cpu_count() or 1, None,
-                                            started, prepare)  # fmt: skip
-        if decisions is not None and decisions_path is not None:
-            check_decisions(decisions, batch, round_name)
-            _refuse_bad_rows(decisions, decisions_path)
-        side = [p for p in (decisions_path, events_path) if p is not None]
-        done: dict[str, Any] = record(reg, plan, batch, result, book, [*inputs, *side], options,
-                                      decisions, events)  # fmt: skip
+        def classified(batch: ParsedBatch, result: BatchResult) -> None:
+            """Recorded before the outputs are written (their last rows are inserted while
+            the outputs are), committed once they are and the cross-check agreed."""
+            assert plan is not None
+            if decisions is not None and decisions_path is not None:
+                check_decisions(decisions, batch, round_name)
+                _refuse_bad_rows(decisions, decisions_path)
+            side = [p for p in (decisions_path, events_path) if p is not None]
+            done.update(record(reg, plan, batch, result, book, [*inputs, *side], options,
+                               decisions, events))  # fmt: skip
+
+        classify_and_report(inputs, output, book, as_of, lang, "vectorised", verify, verify_max,
+                            os.cpu_count() or 1, None, started, prepare, classified)  # fmt: skip
+        reg.commit()
     finally:
         if plan is not None:
             plan.close()

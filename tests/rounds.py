@@ -4,6 +4,8 @@ by hand from this plan."""
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -101,3 +103,30 @@ def three_rounds(folder: Path) -> dict[str, Any]:
     code, out = run("review", "support", "--registry", str(reg), "--round", "2025", str(support))
     assert code == 0, out
     return {"reg": reg, "folder": folder, "out2024": out2024}
+
+
+def hashes_as_documented(reg: Path, table_name: str, round_name: str, scheme: int
+                         ) -> tuple[list[str], list[str]]:  # fmt: skip
+    """The stored ``row_hash`` of a chain of ints, texts and dates, and the same computed here
+    from its cells as the registry's documentation defines them (hashlib, not the package):
+    a row's text is its cells as text, a missing one as U+0000, joined by U+001F; scheme 1
+    hashes the previous hash and the SHA-256 of that text, scheme 2 the previous hash and
+    the text itself."""
+    con = duckdb.connect(str(reg), read_only=True)
+    try:
+        cursor = con.execute(f"SELECT * FROM {table_name} WHERE round = ? ORDER BY seq",
+                             [round_name])  # fmt: skip
+        names = [d[0] for d in cursor.description]
+        rows = cursor.fetchall()
+    finally:
+        con.close()
+    stored, computed, previous = [], [], b""
+    for row in rows:
+        cells = ["\x00" if v is None else v.isoformat() if isinstance(v, dt.date) else str(v)
+                 for n, v in zip(names, row, strict=True) if n != "row_hash"]  # fmt: skip
+        text = "\x1f".join(cells).encode("utf-8")
+        content = hashlib.sha256(text).digest() if scheme == 1 else text
+        previous = hashlib.sha256(previous + content).digest()
+        computed.append(previous.hex())
+        stored.append(row[names.index("row_hash")])
+    return stored, computed

@@ -403,8 +403,9 @@ def test_a_repeated_household_id_is_recorded_not_lost(registry: dict[str, Any],
 
 def test_inputs_staged_beside_the_classification_are_the_rows_staged_after_it(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
-    """The households and members rows (and their hashes) are the same whether a forked
-    process staged them while the batch was classified or ``record`` staged them itself."""
+    """The households, members and personal rows (and their hashes) are the same whether a
+    forked process staged them while the batch was classified (and they were appended before
+    the classification ended) or ``record`` staged them itself."""
     from engine.registry import early
 
     paths = batch(tmp_path / "b", "2025")
@@ -413,7 +414,7 @@ def test_inputs_staged_beside_the_classification_are_the_rows_staged_after_it(
 
     def collect(self: early.EarlyInputs, first: int) -> Any:
         got = real_collect(self, first)
-        collected.append(got is not None)
+        collected.append(got)
         return got
 
     monkeypatch.setattr(early.os, "cpu_count", lambda: 2)
@@ -428,12 +429,12 @@ def test_inputs_staged_beside_the_classification_are_the_rows_staged_after_it(
         assert code == 0, out
         con = duckdb.connect(str(reg), read_only=True)
         found[name] = {t: con.execute(f"SELECT * FROM {t} ORDER BY seq").fetchall()
-                       for t in ("households", "members")}  # fmt: skip
+                       for t in ("households", "members", "personal")}  # fmt: skip
         con.close()
         assert run("review", "verify", "--registry", str(reg))[0] == 0
     assert collected == [True]  # the first recording used the forked process's rows
     assert found["forked"] == found["here"]
-    assert len(found["here"]["members"]) > 0
+    assert len(found["here"]["members"]) > 0 and len(found["here"]["personal"]) > 0
 
 
 def test_the_query_commands_load_no_dataframe_library(registry: dict[str, Any]) -> None:

@@ -17,11 +17,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from engine.registry.rows import (
+    INPUT_TABLES,
     column_array,
     decision_columns,
     error_columns,
-    input_columns,
-    personal_columns,
+    input_tables,
     recommendation_columns,
 )
 from engine.registry.start import Start, flow_codes
@@ -38,8 +38,7 @@ class BatchRows:
 
     ids: list[str]
     assessments: dict[str, Any]
-    inputs: dict[str, Any] | None  # households and members (None: staged apart)
-    personal: dict[str, Any]
+    inputs: dict[str, Any] | None  # households, members and personal (None: staged apart)
     recommendations: dict[str, Any]
     errors: dict[str, Any]
     recognised: np.ndarray
@@ -76,11 +75,7 @@ def batch_rows(batch: ParsedBatch, result: BatchResult, start: Start, first_roun
         "previous_status": column_array(prev_col), "left_list_on": column_array(left_col),
         "flow": pa.array(flows.tolist(), pa.string()),
     })  # fmt: skip
-    both = None
-    if inputs:
-        hh, members = input_columns(batch, 0)
-        both = {"households": hh, "members": members}
-    return BatchRows(ids, columns, both, personal_columns(batch, 0),
+    return BatchRows(ids, columns, input_tables(batch, 0) if inputs else None,
                      recommendation_columns(result, ids, 0), error_columns(result.errors),
                      recognised, flows)  # fmt: skip
 
@@ -117,7 +112,8 @@ def append_rows(reg: Registry, round_name: str, recording: int, rows: BatchRows,
                 inputs: Callable[[int], dict[str, Any]] | None = None) -> int:  # fmt: skip
     """Append a batch's rows after the round's tail (``earlier``: each household's latest
     assessment in the round before this batch; ``inputs``: the households' and members' rows
-    of a first assessment, when ``rows`` has none). Returns the first assessment's ``seq``."""
+    of a first assessment, when ``rows`` has none: those not appended yet). Returns the first
+    assessment's ``seq``."""
     first = reg.tail("assessments", round_name)[0] + 1
     n = len(rows.ids)
     columns = dict(rows.assessments)
@@ -126,13 +122,8 @@ def append_rows(reg: Registry, round_name: str, recording: int, rows: BatchRows,
     reg.append("assessments", columns, round_name)
     found = inputs(first) if inputs is not None else {
         t: _shifted(c, first) for t, c in (rows.inputs or {}).items()}  # fmt: skip
-    for table in ("households", "members"):
-        data = found.get(table, {})
-        if isinstance(data, pa.Table):
-            reg.append_staged(table, data, round_name)
-        else:
-            reg.append(table, data, round_name)
-    reg.append("personal", _shifted(rows.personal, first), round_name)
+    for table in INPUT_TABLES:
+        reg.append(table, found.get(table, {}), round_name)
     reg.append("recommendations", _shifted(rows.recommendations, first), round_name)
     errors = dict(rows.errors)
     if errors:

@@ -17,8 +17,7 @@ import numpy as np
 import pandas as pd
 
 from engine.errors import CheckFailed, RegistryError
-from engine.registry.hashing import chain as chain_hashes
-from engine.registry.hashing import row_digests
+from engine.registry.hashing import hashes
 from engine.registry.history import current, require_round, rounds
 from engine.registry.record import SEALED_TABLES, root_hash
 from engine.registry.store import (
@@ -56,7 +55,7 @@ def _check_chain(reg: Registry, table: str, round_name: str | None) -> Tamper | 
     stored = data.column("row_hash").to_pylist()
     ids = data.column("household_id").to_pylist() if "household_id" in data.column_names \
         else [""] * len(seqs)  # fmt: skip
-    again = chain_hashes(row_digests(data), "").to_pylist()
+    again = hashes(data, "", reg.hash_scheme).to_pylist()
     for k, (seq, h, a) in enumerate(zip(seqs, stored, again, strict=True)):
         if seq != k + 1:
             return Tamper(table, round_name or "", k + 1, "",
@@ -73,7 +72,9 @@ def verify(reg: Registry) -> dict[str, Any]:
     the registry's head (a hash of every chain's last row: write it down to catch a removal
     of the last rows since)."""
     meta = dict(reg.rows("SELECT key, value FROM meta"))
-    if meta.get("format") != FORMAT or meta.get("schema_version") != str(SCHEMA_VERSION):
+    # as created: schema 1 had no hash_scheme (scheme 1); schema 2 names its scheme
+    made = (meta.get("schema_version"), meta.get("hash_scheme"))
+    if meta.get("format") != FORMAT or made not in (("1", None), (str(SCHEMA_VERSION), "2")):
         raise Tamper("meta", "", 0, "", f"meta changed: {meta}").error()
     checked = 0
     for table in WHOLE:
@@ -242,7 +243,8 @@ def export(reg: Registry, round_name: str, folder: Path, with_names: bool) -> li
                                       bytes(content).decode("utf-8")))  # fmt: skip
     seal = reg.rows("SELECT root_hash, closed_at FROM seals WHERE round = ?", round_name)
     manifest = {
-        "format": FORMAT, "schema_version": SCHEMA_VERSION, "round": round_name,
+        "format": FORMAT, "schema_version": reg.schema_version,
+        "hash_scheme": reg.hash_scheme, "round": round_name,
         "sealed": bool(seal), "root_hash": seal[0][0] if seal else None,
         "closed_at": seal[0][1].isoformat() if seal else None,
         "with_names": with_names, "sealed_tables": SEALED_TABLES,

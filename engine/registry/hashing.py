@@ -1,6 +1,20 @@
-"""The hash of each registry row (see ``engine.registry.store`` for the chain): the rows'
-content digests, computed in bulk, and the chain over them. Loaded when rows are written or
-verified, never by the read-only queries."""
+"""The hash of each registry row (see ``engine.registry.store`` for the chain), computed a
+row at a time in this process: no DuckDB (so it also runs in a forked process) and no
+parallel digests (one SHA-256 call or two a row is less CPU than hashing the contents in bulk
+and chaining them after, measured on the province). Loaded when rows are written or verified,
+never by the read-only queries.
+
+Two schemes, fixed when a registry is created (``meta``'s ``hash_scheme``; absent: 1):
+
+1. each row's hash is the SHA-256 of the previous row's hash (32 bytes; nothing for the first
+   row) followed by the SHA-256 of the row's text;
+2. each row's hash is the SHA-256 of the previous row's hash (the same) followed by the row's
+   text itself: one SHA-256 a row.
+
+A row's text: its cells, in column order, as text (Arrow's cast to string: ISO dates and
+times, shortest round-trip numbers, ``true``/``false``), a missing cell as U+0000, cells
+separated by U+001F, UTF-8.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +27,12 @@ import pyarrow.compute as pc
 
 _SEP, _NULL = "\x1f", "\x00"
 SLICE = 1 << 17  # rows hashed at a time
+SCHEMES = (1, 2)
+NEWEST = 2  # the scheme of a registry created now
 
 
 def row_texts(table: pa.Table) -> pa.Array:
-    """Each row's content as the chain hashes it (see the module's docstring)."""
+    """Each row's text as the chain hashes it (see the module's docstring)."""
     parts = []
     for name in table.column_names:
         if name == "row_hash":
@@ -29,55 +45,27 @@ def row_texts(table: pa.Table) -> pa.Array:
     return pc.binary_join_element_wise(*parts, _SEP)
 
 
-_DIGESTER: list[Any] = []
-
-
-def row_digests(table: pa.Table, *, here: bool = False) -> bytes:
-    """The SHA-256 of each row's content, 32 bytes a row, end to end: computed by an
-    in-memory DuckDB, in parallel, apart from the registry's connection; with ``here``, by
-    this process alone (in a forked process, where DuckDB must not run)."""
-    if here:
-        texts = row_texts(table)
-        sha, out = hashlib.sha256, []
-        for part in texts.chunks if isinstance(texts, pa.ChunkedArray) else [texts]:
-            width = np.int64 if pa.types.is_large_string(part.type) else np.int32
-            bounds = np.frombuffer(part.buffers()[1], dtype=width)[
-                part.offset:part.offset + len(part) + 1].tolist()
-            view = memoryview(part.buffers()[2] or b"")
-            out += [sha(view[a:b]).digest() for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
-        return b"".join(out)
-    import duckdb
-
-    if not _DIGESTER:
-        _DIGESTER.append(duckdb.connect(":memory:"))
-    con = _DIGESTER[0]
-    texts = row_texts(table)
-    if len(texts) == 0:
-        return b""
-    con.register("_texts", pa.table({"i": pa.array(np.arange(len(texts))), "t": texts}))
-    try:
-        relation = con.sql("SELECT unhex(sha256(t)) AS d FROM _texts ORDER BY i")
-        fetch = getattr(relation, "to_arrow_table", None) or relation.arrow
-        column = fetch().column("d").combine_chunks()
-    finally:
-        con.unregister("_texts")
-    offsets = np.frombuffer(column.buffers()[1], dtype=np.int32)[column.offset:]
-    data = column.buffers()[2]
-    return bytes(data)[int(offsets[0]):int(offsets[len(column)])]
-
-
-def chain(contents: bytes, previous: str) -> pa.Array:
-    """The row hashes (hex) of rows whose content digests are ``contents`` (``row_digests``),
-    following the hash ``previous`` (hex; "" before the first row): each is the SHA-256 of
-    the previous row's hash (32 bytes; nothing for the first row) and the row's content
-    digest."""
-    digests = []
-    h = bytes.fromhex(previous)
-    sha = hashlib.sha256
-    view = memoryview(contents)
-    for k in range(0, len(contents), 32):
-        h = sha(h + view[k:k + 32]).digest()
-        digests.append(h)
+def chain(texts: pa.Array | pa.ChunkedArray, previous: str, scheme: int) -> pa.Array:
+    """The row hashes (hex) of rows whose texts are ``texts`` (``row_texts``), following the
+    hash ``previous`` (hex; "" before the first row), by the scheme ``scheme``."""
+    if scheme not in SCHEMES:  # pragma: no cover - a registry's scheme is checked on opening
+        raise AssertionError(f"hash scheme {scheme}")
+    h, sha = bytes.fromhex(previous), hashlib.sha256
+    digests: list[bytes] = []
+    add = digests.append
+    for part in texts.chunks if isinstance(texts, pa.ChunkedArray) else [texts]:
+        width = np.int64 if pa.types.is_large_string(part.type) else np.int32
+        bounds = np.frombuffer(part.buffers()[1], dtype=width)[
+            part.offset:part.offset + len(part) + 1].tolist()
+        view = memoryview(part.buffers()[2] or b"")
+        if scheme == 1:
+            for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+                h = sha(h + sha(view[a:b]).digest()).digest()
+                add(h)
+        else:
+            for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+                h = sha(h + view[a:b]).digest()
+                add(h)
     # all the hashes as one hex text, cut into rows by offsets: no Python object per row
     hexed = b"".join(digests).hex().encode("ascii")
     big = len(hexed) >= 2**31  # beyond 33 M rows the offsets need 64 bits
@@ -86,12 +74,26 @@ def chain(contents: bytes, previous: str) -> pa.Array:
     return kind.from_buffers(len(digests), pa.py_buffer(offsets), pa.py_buffer(hexed))
 
 
+def hashes(table: pa.Table, previous: str, scheme: int) -> pa.Array:
+    """The row hashes of ``table``'s rows (``row_hash`` left out), following ``previous``: a
+    slice at a time, each slice's texts freed before the next is made, so that the texts of a
+    large table never sit in memory at once (the chain runs on across slices); one array, as
+    the other columns are (DuckDB stores a table of aligned columns about half as large as one
+    whose hash column comes in slices, measured on the province)."""
+    parts = []
+    for start in range(0, table.num_rows, SLICE):
+        hashed = chain(row_texts(table.slice(start, SLICE)), previous, scheme)
+        previous = hashed[-1].as_py()
+        parts.append(hashed)
+    return pa.chunked_array(parts, pa.string()).combine_chunks()
+
+
 def stage(schema: pa.Schema, columns: dict[str, Any], round_name: str | None, last: int,
-          previous: str, *, here: bool = False) -> pa.Table:  # fmt: skip
+          previous: str, scheme: int) -> pa.Table:  # fmt: skip
     """Rows ready to insert into a table of ``schema`` after a chain whose tail is ``last``
     and ``previous``: ``columns`` (name -> values or array; ``seq`` left out) cast to the
     table's types, numbered, ``round`` set (unless ``round_name`` is None: a registry-wide
-    chain) and hashed (``here``: see ``row_digests``)."""
+    chain) and hashed by the scheme ``scheme``."""
     n = len(next(iter(columns.values())))
     data = dict(columns)
     data["seq"] = pa.array(range(last + 1, last + 1 + n), pa.int64())
@@ -108,14 +110,4 @@ def stage(schema: pa.Schema, columns: dict[str, Any], round_name: str | None, la
             arrays.append(pa.array(value, f.type) if not isinstance(value, pa.Array | pa.ChunkedArray)
                           else pc.cast(value, f.type))  # fmt: skip
     body = pa.Table.from_arrays(arrays, [f.name for f in schema if f.name != "row_hash"])
-    # hashed a slice at a time: each slice's texts are freed before the next is made, so the
-    # texts of a large table never sit in memory at once (the chain runs on across slices)
-    hashes = []
-    for start in range(0, n, SLICE):
-        hashed = chain(row_digests(body.slice(start, SLICE), here=here), previous)
-        previous = hashed[-1].as_py()
-        hashes.append(hashed)
-    # one array, as the other columns are: DuckDB stores a table of aligned columns about half
-    # as large as one whose hash column comes in slices (measured on the province)
-    hashed = pa.chunked_array(hashes, pa.string()).combine_chunks()
-    return body.append_column("row_hash", hashed)
+    return body.append_column("row_hash", hashes(body, previous, scheme))

@@ -4,7 +4,10 @@
 ``begin_round`` checks the round can take the batch (open, dated after every earlier round,
 every earlier round closed), ``apply_history`` sets each household's ``previous_status`` and
 ``left_list_on`` from the registry (a value typed in that disagrees is an error row naming both),
-then, once classified, ``record`` writes everything in one transaction."""
+then, once classified, ``record`` writes everything in one transaction: begun while the batch
+is classified, when its inputs' rows are appended beside it (``engine.registry.early``), and
+committed by the caller (``Registry.commit``) once the outputs are written, so that the last
+rows are inserted while they are."""
 
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ from engine.registry import early
 from engine.registry.append import append_rows, batch_rows, earlier_assessments
 from engine.registry.early import EarlyInputs
 from engine.registry.history import LISTED, RoundInfo, rounds
-from engine.registry.rows import input_columns
+from engine.registry.rows import input_tables
 from engine.registry.start import Start, start_of_round
 from engine.registry.store import ROUND_TABLES, Registry, file_sha256, now
 from engine.results.classify import BatchResult
@@ -65,7 +68,8 @@ class Plan:
     early: EarlyInputs | None = None  # the inputs being staged beside the classification
 
     def close(self) -> None:
-        """Stop staging early (if under way) and remove its files."""
+        """Stop staging early (if under way), roll back what was appended early if the
+        recording was not committed, and remove the staged files."""
         if self.early is not None:
             self.early.close()
 
@@ -223,9 +227,11 @@ def record(reg: Registry, plan: Plan, batch: ParsedBatch, result: BatchResult, b
            inputs: list[Path], options: dict[str, Any], decisions: SideTable | None = None,
            events: SideTable | None = None) -> dict[str, Any]:  # fmt: skip
     """Write the round (if new), the recording, and every household's inputs, decisions and
-    flow code, in one transaction. Returns what was written (counts)."""
+    flow code, in one transaction, left open: the caller commits it (``Registry.commit``), or
+    rolls it back (``Plan.close``). Returns what was written (counts)."""
     r = result.resolved
-    with reg.write():
+    reg.begin()
+    try:
         recording, manifest = open_recording(reg, plan, book)
         n = batch.n_households
         ids = [str(v) for v in batch.households["household_id"].values.tolist()]
@@ -247,17 +253,18 @@ def record(reg: Registry, plan: Plan, batch: ParsedBatch, result: BatchResult, b
                           decided, entered_ids, inputs=False)  # fmt: skip
 
         def input_rows(first: int) -> dict[str, Any]:
-            """The inputs' rows: staged beside the classification, or staged now."""
-            staged = plan.early.collect(first) if plan.early is not None else None
-            if staged is not None:
-                return dict(staged)
-            hh, members = input_columns(batch, first)
-            return {"households": hh, "members": members}
+            """The inputs' rows: none if appended beside the classification, else staged now."""
+            if plan.early is not None and plan.early.collect(first):
+                return {}
+            return input_tables(batch, first)
 
         superseded = sum(h in earlier for h in ids)
         append_rows(reg, plan.name, recording, rows, earlier, input_rows)
         close_recording(reg, plan, r, manifest, {p.name: file_sha256(p) for p in inputs},
                         options, n)  # fmt: skip
+    except BaseException:
+        reg.rollback()
+        raise
     listed = int(np.isin(rows.recognised, LISTED).sum())
     return {"recording": recording, "households": n, "superseded": superseded, "listed": listed,
             "flows": pd.Series(rows.flows).value_counts().to_dict()}  # fmt: skip

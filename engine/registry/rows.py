@@ -46,9 +46,20 @@ def column_array(col: Column, personal: frozenset[str] = frozenset(),
     return pa.array(values, pa.string(), mask=missing)
 
 
+INPUT_TABLES = ("households", "members", "personal")  # the rows of a batch's inputs alone
+
+
+def input_tables(batch: ParsedBatch, first: int) -> dict[str, dict[str, Any]]:
+    """The rows a batch's inputs add, whatever its results (``INPUT_TABLES``: name ->
+    columns); ``first``: the assessment ``seq`` of the batch's first household."""
+    households, members = input_columns(batch, first)
+    return {"households": households, "members": members,
+            "personal": personal_columns(batch, first)}  # fmt: skip
+
+
 def input_columns(batch: ParsedBatch, first: int) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The households and members rows of the canonical inputs (``first``: the assessment
-    ``seq`` of the batch's first household)."""
+    """The households and members rows of the canonical inputs (``first``: as in
+    ``input_tables``)."""
     personal = batch.personal
     hh: dict[str, Any] = {}
     for name, spec in FIELD_SPECS["household"].items():

@@ -1,21 +1,22 @@
 """The registry file: one DuckDB database, its tables, the hash chain every row carries, and
 opening it safely (not a registry, a newer schema, another process writing).
 
-Every table is append-only. Each row's ``row_hash`` is the SHA-256 of the hash of the row
-before it in its chain (its 32 bytes; nothing for the first row) followed by the SHA-256 of the
-row's content: its cells, in column order, as text (Arrow's cast to string: ISO dates and
-times, shortest round-trip numbers, ``true``/``false``), a missing cell as U+0000, cells
-separated by U+001F. A chain runs per table and round, ordered
-by ``seq``; ``rounds`` and ``seals`` each form one chain over the whole registry, so a round
-removed whole is caught too (the hashes: ``engine.registry.hashing``). ``blobs`` (the rulebook files, by content) carry no chain: their
-key is the SHA-256 of their content.
+Every table is append-only. Each row's ``row_hash`` chains it to the row before it in its
+chain: a SHA-256 over that row's hash and the row's content, by the registry's hash scheme
+(``engine.registry.hashing``; fixed when the registry is created, in ``meta``). A chain runs
+per table and round, ordered by ``seq``; ``rounds`` and ``seals`` each form one chain over the
+whole registry, so a round removed whole is caught too. ``blobs`` (the rulebook files, by
+content) carry no chain: their key is the SHA-256 of their content.
+
+Schema version 2 added hash scheme 2 (one SHA-256 a row); a registry of version 1 keeps
+scheme 1, for reading and for recording, so that its chains stay whole.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 FORMAT = "giamngheo.registry"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 WHOLE = ("rounds", "seals")  # tables chained over the whole registry, not per round
 
 _SQL_TYPE = {"bool": "BOOLEAN", "int": "DOUBLE", "number": "DOUBLE", "code": "VARCHAR",
@@ -99,15 +100,21 @@ def file_sha256(path: Path) -> str:
 class Registry:
     """An open registry file (``open_registry``); ``write`` is one transaction.
 
-    ``append`` hands its rows to one background thread that inserts them, so that the next
-    table's hashes are computed while DuckDB writes (DuckDB releases the interpreter while it
-    works); every other use of the connection first waits for that insert."""
+    ``append`` hands its rows to one background thread that inserts them in the order given,
+    so that the next table's hashes are computed while DuckDB writes (DuckDB releases the
+    interpreter while it works); every other use of the connection first waits for every
+    insert handed over. ``append_when`` appends rows staged by another process, in that
+    thread, once they are ready."""
 
-    def __init__(self, con: Any, path: Path, writable: bool) -> None:
+    def __init__(self, con: Any, path: Path, writable: bool, schema_version: int,
+                 hash_scheme: int) -> None:  # fmt: skip
         self._con = con
         self.path = path
         self.writable = writable
-        self._pending: Future[None] | None = None
+        self.schema_version = schema_version
+        self.hash_scheme = hash_scheme  # the scheme of every chain in the file
+        self._pending: list[Future[Any]] = []  # handed to the inserting thread, in order
+        self._open = False  # a transaction is under way (``begin``)
         self._pool: ThreadPoolExecutor | None = None
         self._schemas: dict[str, pa.Schema] = {}
         self._tails: dict[tuple[str, str | None], tuple[int, str]] = {}
@@ -119,12 +126,20 @@ class Registry:
         return self._con
 
     def _settle(self) -> None:
-        if self._pending is not None:
-            pending, self._pending = self._pending, None
-            pending.result()
+        """Wait for every insert handed over; the first that failed raises here."""
+        pending, self._pending = self._pending, []
+        failed: BaseException | None = None
+        for future in pending:
+            try:
+                future.result()
+            except BaseException as exc:  # the others still end before it is raised
+                failed = failed or exc
+        if failed is not None:
+            raise failed
 
     def close(self) -> None:
         try:
+            self.rollback()
             self._settle()
         finally:
             if self._pool is not None:
@@ -187,7 +202,7 @@ class Registry:
             return 0
         last, previous = self.tail(table, round_name)
         staged = stage(self.schema(table), columns, None if table in WHOLE else round_name, last,
-                       previous)  # fmt: skip
+                       previous, self.hash_scheme)  # fmt: skip
         return self.append_staged(table, staged, round_name)
 
     def append_staged(self, table: str, staged: pa.Table, round_name: str | None) -> int:
@@ -201,12 +216,44 @@ class Registry:
         begins = staged.column("seq")[0].as_py()
         if begins != last + 1:  # pragma: no cover - a bug, never the user's input
             raise AssertionError(f"{table}: staged from seq {begins}, the chain is at {last}")
-        self._settle()
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(1, thread_name_prefix="registry-insert")
-        self._pending = self._pool.submit(self._insert, table, staged)
+        self._later(self._insert, table, staged)
         self._tails[key] = (last + staged.num_rows, staged.column("row_hash")[-1].as_py())
         return last + 1
+
+    def append_when(self, load: Callable[[], dict[str, pa.Table] | None],
+                    round_name: str) -> Future[bool]:  # fmt: skip
+        """Append the tables ``load`` gives (name -> rows staged after that chain's tail as
+        ``tail`` gives it now), in the inserting thread once ``load`` returns (it may wait for
+        another process), inside a transaction (begun here if none is). The future's result:
+        whether they were appended (False: ``load`` gave None and nothing was appended). The
+        caller waits for it before it uses those chains again."""
+        assert self.writable
+        self.begin()
+        tails = {t: self.tail(t, round_name)[0] for t in TABLES if t not in WHOLE}
+
+        def task() -> bool:
+            staged = load()
+            if staged is None:
+                return False
+            for table, rows in staged.items():
+                if rows.num_rows:
+                    begins = rows.column("seq")[0].as_py()
+                    if begins != tails[table] + 1:  # pragma: no cover - a bug, never the input
+                        raise AssertionError(f"{table}: staged from seq {begins}")
+                    self._insert(table, rows)
+                    self._tails[(table, round_name)] = (
+                        rows.column("seq")[-1].as_py(), rows.column("row_hash")[-1].as_py())
+            return True
+
+        return self._later(task)
+
+    def _later(self, task: Callable[..., Any], *args: Any) -> Future[Any]:
+        """Run ``task`` in the inserting thread, after every task handed over before it."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="registry-insert")
+        future = self._pool.submit(task, *args)
+        self._pending.append(future)
+        return future
 
     def _insert(self, table: str, staged: pa.Table) -> None:
         self._con.register("_staged", staged)
@@ -215,31 +262,53 @@ class Registry:
         finally:
             self._con.unregister("_staged")
 
+    def begin(self) -> None:
+        """Begin the transaction ``write`` ends, unless one is under way."""
+        if not self._open:
+            self.con.execute("BEGIN TRANSACTION")
+            self._open = True
+
+    def rollback(self) -> None:
+        """End the transaction under way (if any) with nothing written."""
+        if not self._open:
+            return
+        with suppress(BaseException):  # the insert under way ends before the rollback
+            self._settle()
+        self._tails.clear()
+        self._open = False
+        self._con.execute("ROLLBACK")
+
+    def commit(self) -> None:
+        """End the transaction under way with everything in it written."""
+        self._settle()
+        self._open = False
+        self._con.execute("COMMIT")
+
     @contextmanager
     def write(self) -> Iterator[Registry]:
-        """One transaction: everything or nothing (a crash inside leaves the file as before)."""
-        self.con.execute("BEGIN TRANSACTION")
+        """One transaction, begun here or before (``begin``): everything or nothing (a crash
+        inside leaves the file as before)."""
+        self.begin()
         try:
             yield self
             self._settle()
         except BaseException:
-            with suppress(BaseException):  # the insert under way ends before the rollback
-                self._settle()
-            self._tails.clear()
-            self._con.execute("ROLLBACK")
+            self.rollback()
             raise
-        self._con.execute("COMMIT")
+        self.commit()
 
 
 def _create(con: Any) -> None:
+    from engine.registry.hashing import NEWEST
+
     con.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
     con.execute("CREATE TABLE blobs (sha256 VARCHAR PRIMARY KEY, size BIGINT, content BLOB)")
     for name, columns in TABLES.items():
         if "{inputs}" in columns:
             columns = columns.replace("{inputs}", _input_columns(name))
         con.execute(f"CREATE TABLE {name} ({columns}, row_hash VARCHAR)")
-    con.execute("INSERT INTO meta VALUES ('format', ?), ('schema_version', ?)",
-                [FORMAT, str(SCHEMA_VERSION)])  # fmt: skip
+    con.execute("INSERT INTO meta VALUES ('format', ?), ('schema_version', ?), ('hash_scheme', ?)",
+                [FORMAT, str(SCHEMA_VERSION), str(NEWEST)])  # fmt: skip
 
 
 def open_registry(path: Path, *, write: bool = False, create: bool = False) -> Registry:
@@ -284,4 +353,8 @@ def open_registry(path: Path, *, write: bool = False, create: bool = False) -> R
     if version > SCHEMA_VERSION:
         con.close()
         raise RegistryError("registry_newer", path=path, found=version, known=SCHEMA_VERSION)
-    return Registry(con, path, write or not exists)
+    scheme = meta.get("hash_scheme", "1")
+    if scheme not in ("1", "2"):
+        con.close()
+        raise RegistryError("registry_not_registry", path=path, detail=f"hash scheme {scheme!r}")
+    return Registry(con, path, write or not exists, version, int(scheme))
