@@ -103,6 +103,26 @@ def classify_cmd(inputs: tuple[Path, ...], output: Path, as_of: dt.date, lang: s
                         workers, resolved, started)  # fmt: skip
 
 
+def _beside(classified: Callable[[ParsedBatch, BatchResult], None], batch: ParsedBatch,
+            result: BatchResult, output: Path | None) -> list[Path]:  # fmt: skip
+    """``classified(batch, result)`` while the outputs (if any) are written in a thread;
+    the paths written. Whichever fails raises, once both are done."""
+    if output is None:
+        classified(batch, result)
+        return []
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1, thread_name_prefix="outputs") as pool:
+        writing = pool.submit(write_result, result, output)
+        try:
+            classified(batch, result)
+        finally:
+            failed = writing.exception()  # waits for the outputs either way
+        if failed is not None:
+            raise failed
+        return writing.result()
+
+
 def classify_and_report(inputs: list[Path], output: Path | None, book: Rulebook, as_of: dt.date,
                         lang: str, engine: str, verify: float, verify_max: int, workers: int,
                         resolved: Resolved | None, started: float,
@@ -111,9 +131,10 @@ def classify_and_report(inputs: list[Path], output: Path | None, book: Rulebook,
                         ) -> tuple[ParsedBatch, BatchResult]:  # fmt: skip
     """Read, parse, classify, write (when ``output`` is given) and report, as ``classify``
     does; ``prepare`` may change the parsed batch before it is classified (the registry sets
-    each household's history there), ``classified`` is given the batch and its results before
-    they are written (the registry records them there). Raises ``CheckFailed`` after reporting
-    when the evaluators disagree."""
+    each household's history there), ``classified`` is given the batch and its results while
+    they are being written (the registry records them there: most of the writing is done by
+    Arrow, apart from the interpreter); the outputs are complete when this returns or raises.
+    Raises ``CheckFailed`` after reporting when the evaluators disagree."""
     raw = read_survey(inputs)
     large = len(raw.households.frame) >= PROGRESS_THRESHOLD
     if large and output is not None and output.suffix.lower() == ".xlsx":
@@ -131,8 +152,8 @@ def classify_and_report(inputs: list[Path], output: Path | None, book: Rulebook,
                           processes=workers, resolved=resolved, verify_max=verify_max)  # fmt: skip
         progress.update(task, advance=1, description=word("writing"))
         if classified is not None:
-            classified(batch, result)
-        if output is not None:
+            written = _beside(classified, batch, result, output)
+        elif output is not None:
             written = write_result(result, output)
         progress.update(task, advance=1)
     elapsed = time.perf_counter() - started
