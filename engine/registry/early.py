@@ -25,7 +25,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from engine.registry.hashing import stage
+from engine.registry.hashing import staged_slices
 from engine.registry.rows import INPUT_TABLES, input_tables
 from engine.registry.store import Registry
 from household_models.batch import ParsedBatch
@@ -108,15 +108,18 @@ def start(reg: Registry, round_name: str, batch: ParsedBatch) -> EarlyInputs | N
 
 def _work(batch: ParsedBatch, round_name: str, first: int, tails: dict[str, tuple[int, str]],
           schemas: dict[str, pa.Schema], scheme: int, folder: Path) -> None:  # fmt: skip
-    """In the forked process: stage each table and write it as an Arrow file (DuckDB is not
-    used here: it is not safe after fork)."""
+    """In the forked process: stage each table and write it as an Arrow file, a slice at a
+    time (DuckDB is not used here: it is not safe after fork)."""
     for name, columns in input_tables(batch, first).items():
         if not columns or len(next(iter(columns.values()))) == 0:
-            staged = pa.Table.from_pylist([], schema=schemas[name])
+            slices = iter([pa.Table.from_pylist([], schema=schemas[name])])
         else:
-            staged = stage(schemas[name], columns, round_name, *tails[name], scheme)
+            slices = staged_slices(schemas[name], columns, round_name, *tails[name], scheme)
         path = folder / f"{name}.arrow"
+        part = next(slices)
         with pa.OSFile(str(path) + ".tmp", "wb") as sink, \
-                pa.ipc.new_file(sink, staged.schema) as writer:  # fmt: skip
-            writer.write_table(staged)
+                pa.ipc.new_file(sink, part.schema) as writer:  # fmt: skip
+            writer.write_table(part)
+            for part in slices:
+                writer.write_table(part)
         os.replace(str(path) + ".tmp", path)

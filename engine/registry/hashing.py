@@ -19,6 +19,7 @@ separated by U+001F, UTF-8.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -27,6 +28,7 @@ import pyarrow.compute as pc
 
 _SEP, _NULL = "\x1f", "\x00"
 SLICE = 1 << 17  # rows hashed at a time
+GROUP = 122_880  # rows of a DuckDB row group: a staged table's batches, one group each
 SCHEMES = (1, 2)
 NEWEST = 2  # the scheme of a registry created now
 
@@ -91,9 +93,29 @@ def hashes(table: pa.Table, previous: str, scheme: int) -> pa.Array:
 def stage(schema: pa.Schema, columns: dict[str, Any], round_name: str | None, last: int,
           previous: str, scheme: int) -> pa.Table:  # fmt: skip
     """Rows ready to insert into a table of ``schema`` after a chain whose tail is ``last``
-    and ``previous``: ``columns`` (name -> values or array; ``seq`` left out) cast to the
-    table's types, numbered, ``round`` set (unless ``round_name`` is None: a registry-wide
-    chain) and hashed by the scheme ``scheme``."""
+    and ``previous``: ``body`` hashed by the scheme ``scheme``."""
+    rows = body(schema, columns, round_name, last)
+    return rows.append_column("row_hash", hashes(rows, previous, scheme))
+
+
+def staged_slices(schema: pa.Schema, columns: dict[str, Any], round_name: str | None, last: int,
+                  previous: str, scheme: int) -> Iterator[pa.Table]:  # fmt: skip
+    """The rows of ``stage``, a slice at a time (each slice's texts and hashes made only
+    when it is asked for, so a large table's rows are written out without being held whole
+    twice)."""
+    rows = body(schema, columns, round_name, last)
+    for start in range(0, rows.num_rows, GROUP):
+        part = rows.slice(start, GROUP)
+        hashed = chain(row_texts(part), previous, scheme)
+        previous = hashed[-1].as_py()
+        yield part.append_column("row_hash", hashed)
+
+
+def body(schema: pa.Schema, columns: dict[str, Any], round_name: str | None,
+         last: int) -> pa.Table:  # fmt: skip
+    """Rows for a table of ``schema`` after a chain whose last ``seq`` is ``last``, without
+    their hashes: ``columns`` (name -> values or array; ``seq`` left out) cast to the table's
+    types, numbered, ``round`` set (unless ``round_name`` is None: a registry-wide chain)."""
     n = len(next(iter(columns.values())))
     data = dict(columns)
     data["seq"] = pa.array(range(last + 1, last + 1 + n), pa.int64())
@@ -109,5 +131,4 @@ def stage(schema: pa.Schema, columns: dict[str, Any], round_name: str | None, la
         else:
             arrays.append(pa.array(value, f.type) if not isinstance(value, pa.Array | pa.ChunkedArray)
                           else pc.cast(value, f.type))  # fmt: skip
-    body = pa.Table.from_arrays(arrays, [f.name for f in schema if f.name != "row_hash"])
-    return body.append_column("row_hash", hashes(body, previous, scheme))
+    return pa.Table.from_arrays(arrays, [f.name for f in schema if f.name != "row_hash"])
