@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from engine.errors import CheckFailed, RegistryError
-from engine.registry.hashing import hashes
+from engine.registry.hashing import NEWEST, hashes
 from engine.registry.history import current, require_round, rounds
 from engine.registry.record import SEALED_TABLES, root_hash
 from engine.registry.store import (
@@ -74,7 +74,7 @@ def verify(reg: Registry) -> dict[str, Any]:
     meta = dict(reg.rows("SELECT key, value FROM meta"))
     # as created: schema 1 had no hash_scheme (scheme 1); schema 2 names its scheme
     made = (meta.get("schema_version"), meta.get("hash_scheme"))
-    if meta.get("format") != FORMAT or made not in (("1", None), (str(SCHEMA_VERSION), "2")):
+    if meta.get("format") != FORMAT or made not in (("1", None), (str(SCHEMA_VERSION), str(NEWEST))):
         raise Tamper("meta", "", 0, "", f"meta changed: {meta}").error()
     checked = 0
     for table in WHOLE:

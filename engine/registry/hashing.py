@@ -27,8 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 _SEP, _NULL = "\x1f", "\x00"
-SLICE = 1 << 17  # rows hashed at a time
-GROUP = 122_880  # rows of a DuckDB row group: a staged table's batches, one group each
+SLICE = 122_880  # rows hashed at a time: one DuckDB row group (a staged file's batches too)
 SCHEMES = (1, 2)
 NEWEST = 2  # the scheme of a registry created now
 
@@ -82,12 +81,17 @@ def hashes(table: pa.Table, previous: str, scheme: int) -> pa.Array:
     large table never sit in memory at once (the chain runs on across slices); one array, as
     the other columns are (DuckDB stores a table of aligned columns about half as large as one
     whose hash column comes in slices, measured on the province)."""
-    parts = []
-    for start in range(0, table.num_rows, SLICE):
-        hashed = chain(row_texts(table.slice(start, SLICE)), previous, scheme)
-        previous = hashed[-1].as_py()
-        parts.append(hashed)
+    parts = [hashed for _, hashed in _chained(table, previous, scheme)]
     return pa.chunked_array(parts, pa.string()).combine_chunks()
+
+
+def _chained(rows: pa.Table, previous: str, scheme: int) -> Iterator[tuple[pa.Table, pa.Array]]:
+    """Each slice of ``rows`` and its row hashes, the chain running on across slices."""
+    for start in range(0, rows.num_rows, SLICE):
+        part = rows.slice(start, SLICE)
+        hashed = chain(row_texts(part), previous, scheme)
+        previous = hashed[-1].as_py()
+        yield part, hashed
 
 
 def stage(schema: pa.Schema, columns: dict[str, Any], round_name: str | None, last: int,
@@ -103,11 +107,7 @@ def staged_slices(schema: pa.Schema, columns: dict[str, Any], round_name: str | 
     """The rows of ``stage``, a slice at a time (each slice's texts and hashes made only
     when it is asked for, so a large table's rows are written out without being held whole
     twice)."""
-    rows = body(schema, columns, round_name, last)
-    for start in range(0, rows.num_rows, GROUP):
-        part = rows.slice(start, GROUP)
-        hashed = chain(row_texts(part), previous, scheme)
-        previous = hashed[-1].as_py()
+    for part, hashed in _chained(body(schema, columns, round_name, last), previous, scheme):
         yield part.append_column("row_hash", hashed)
 
 

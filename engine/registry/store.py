@@ -212,12 +212,10 @@ class Registry:
         if staged.num_rows == 0:
             return 0
         key = (table, None if table in WHOLE else round_name)
-        last, _ = self.tail(table, round_name)
-        begins = staged.column("seq")[0].as_py()
-        if begins != last + 1:  # pragma: no cover - a bug, never the user's input
-            raise AssertionError(f"{table}: staged from seq {begins}, the chain is at {last}")
+        last = self.tail(table, round_name)[0]
+        moved = _tail_after(table, staged, last)
         self._later(self._insert, table, staged)
-        self._tails[key] = (last + staged.num_rows, staged.column("row_hash")[-1].as_py())
+        self._tails[key] = moved
         return last + 1
 
     def append_when(self, load: Callable[[], dict[str, pa.Table] | None],
@@ -237,12 +235,9 @@ class Registry:
                 return False
             for table, rows in staged.items():
                 if rows.num_rows:
-                    begins = rows.column("seq")[0].as_py()
-                    if begins != tails[table] + 1:  # pragma: no cover - a bug, never the input
-                        raise AssertionError(f"{table}: staged from seq {begins}")
+                    moved = _tail_after(table, rows, tails[table])
                     self._insert(table, rows)
-                    self._tails[(table, round_name)] = (
-                        rows.column("seq")[-1].as_py(), rows.column("row_hash")[-1].as_py())
+                    self._tails[(table, round_name)] = moved
             return True
 
         return self._later(task)
@@ -296,6 +291,14 @@ class Registry:
             self.rollback()
             raise
         self.commit()
+
+
+def _tail_after(table: str, staged: pa.Table, last: int) -> tuple[int, str]:
+    """A chain's tail once ``staged`` (rows staged after ``last``) is appended."""
+    begins = staged.column("seq")[0].as_py()
+    if begins != last + 1:  # pragma: no cover - a bug, never the user's input
+        raise AssertionError(f"{table}: staged from seq {begins}, the chain is at {last}")
+    return last + staged.num_rows, staged.column("row_hash")[-1].as_py()
 
 
 def _create(con: Any) -> None:
